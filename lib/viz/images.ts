@@ -1,0 +1,38 @@
+import sharp from "sharp";
+import type { RgbImage } from "../data";
+import { escapeHtml } from "./html";
+
+export interface GridItem {
+  /** An image file, or decoded pixels (RGB floats in [0, 255]). */
+  source: string | RgbImage;
+  caption?: string;
+  /** Border colour, e.g. to mark a wrong prediction. */
+  border?: string;
+}
+
+async function thumbnailDataUrl(source: string | RgbImage, size: number): Promise<string> {
+  const input = typeof source === "string"
+    ? sharp(source)
+    : sharp(Buffer.from(Uint8ClampedArray.from(source.data)), { raw: { width: source.width, height: source.height, channels: 3 } });
+  const png = await input.resize(size, size, { fit: "inside" }).png().toBuffer();
+  return `data:image/png;base64,${png.toString("base64")}`;
+}
+
+/** A grid of thumbnails with captions, embedded as data URLs so the HTML stands alone. */
+export async function imageGridHtml(items: readonly GridItem[], options: { size?: number; columns?: number; title?: string } = {}): Promise<string> {
+  const size = options.size ?? 128;
+  const columns = options.columns ?? 6;
+  const cells = await Promise.all(
+    items.map(async (item) => {
+      const url = await thumbnailDataUrl(item.source, size);
+      const border = item.border ? `border:3px solid ${item.border};` : "border:1px solid #ddd;";
+      return (
+        `<figure style="margin:0;text-align:center;font-size:11px;word-break:break-all">` +
+        `<img src="${url}" style="width:${size}px;height:${size}px;object-fit:contain;${border}"/>` +
+        `<figcaption>${escapeHtml(item.caption ?? "")}</figcaption></figure>`
+      );
+    }),
+  );
+  const title = options.title ? `<div style="font-weight:bold;margin:4px 0">${escapeHtml(options.title)}</div>` : "";
+  return `${title}<div class="poi-image-grid" style="display:grid;grid-template-columns:repeat(${columns}, ${size + 10}px);gap:8px">${cells.join("")}</div>`;
+}

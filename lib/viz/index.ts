@@ -1,0 +1,5 @@
+export * from "./figure";
+export * from "./html";
+export * from "./table";
+export * from "./images";
+export * from "./display";
