@@ -1,0 +1,84 @@
+import * as fs from "fs";
+import * as path from "path";
+
+export interface PageCheck {
+  file: string;
+  screenshot: string;
+  /** Figure containers in the page (class poi-plot). */
+  plots: number;
+  /** Figures that plotly actually drew (an SVG inside the container). */
+  rendered: number;
+  /** Requests for anything but the page itself and data: URLs (blocked): a self-contained page has none. */
+  externalRequests: string[];
+  /** Uncaught errors in the page. */
+  pageErrors: string[];
+  ok: boolean;
+}
+
+/** Debian's Chromium (apt package `chromium`); override with CHROMIUM_PATH. */
+export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+}
+
+/**
+ * Open each HTML file in headless Chromium with the network cut off, wait for plotly to draw, take a screenshot
+ * next to it (`screenshots/<name>.png`) and count drawn figures.
+ */
+export async function checkPages(files: readonly string[], options: { timeoutMs?: number } = {}): Promise<PageCheck[]> {
+  // playwright-core ships no browser download; it drives the system Chromium.
+  const { chromium } = require("playwright-core") as typeof import("playwright-core");
+  const executablePath = chromiumPath();
+  if (!fs.existsSync(executablePath)) throw new Error(`Chromium not found at ${executablePath}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  const browser = await chromium.launch({
+    executablePath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const checks: PageCheck[] = [];
+  try {
+    for (const file of files) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const externalRequests: string[] = [];
+      const pageErrors: string[] = [];
+      const pageUrl = "file://" + path.resolve(file);
+      await page.route("**/*", (route) => {
+        const url = route.request().url();
+        // Only the page itself and inline data: a file:// reference elsewhere would break on another machine.
+        if (url === pageUrl || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+        externalRequests.push(url);
+        return route.abort();
+      });
+      page.on("pageerror", (err) => pageErrors.push(err.message));
+      await page.goto(pageUrl, { waitUntil: "load", timeout: options.timeoutMs ?? 60_000 });
+      const count = () =>
+        page.evaluate(() => ({
+          plots: document.querySelectorAll(".poi-plot").length,
+          rendered: document.querySelectorAll(".poi-plot .main-svg").length > 0
+            ? Array.from(document.querySelectorAll(".poi-plot")).filter((div) => div.querySelector(".main-svg")).length
+            : 0,
+        }));
+      let counts = await count();
+      const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+      while (counts.rendered < counts.plots && Date.now() < deadline) {
+        await page.waitForTimeout(250);
+        counts = await count();
+      }
+      const shotDir = path.join(path.dirname(file), "screenshots");
+      fs.mkdirSync(shotDir, { recursive: true });
+      const screenshot = path.join(shotDir, path.basename(file, ".html") + ".png");
+      await page.screenshot({ path: screenshot, fullPage: true });
+      await context.close();
+      checks.push({
+        file,
+        screenshot,
+        ...counts,
+        externalRequests,
+        pageErrors,
+        ok: counts.rendered === counts.plots && externalRequests.length === 0 && pageErrors.length === 0,
+      });
+    }
+  } finally {
+    await browser.close();
+  }
+  return checks;
+}

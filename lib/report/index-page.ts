@@ -1,0 +1,42 @@
+import * as fs from "fs";
+import * as path from "path";
+import { escapeHtml } from "../viz";
+import type { NotebookRun } from "./execute";
+
+/** Extra content for the report's cover page (e.g. the chosen model and its headline numbers). */
+export interface CoverSection {
+  heading: string;
+  html: string;
+}
+
+/** Write outputs/reports/index.html linking every notebook report, with run time and status. */
+export function writeIndexPage(reportsDir: string, runs: readonly NotebookRun[], sections: readonly CoverSection[] = []): string {
+  const rows = runs
+    .map((run) => {
+      const link = run.ok ? `<a href="${escapeHtml(path.basename(run.html))}">${escapeHtml(run.title)}</a>` : escapeHtml(run.title);
+      const status = run.ok ? "ok" : "<b style=\"color:#b00\">failed</b>";
+      return `<tr><td>${escapeHtml(run.name)}</td><td>${link}</td><td style="text-align:right">${run.seconds.toFixed(1)} s</td><td style="text-align:right">${run.plots}</td><td>${status}</td></tr>`;
+    })
+    .join("\n");
+  const extra = sections.map((s) => `<h2>${escapeHtml(s.heading)}</h2>\n${s.html}`).join("\n");
+  const html = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>POI engagement — coursework report</title>
+<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}</style></head>
+<body>
+<h1>Predicting the engagement of tourist points of interest</h1>
+<p>Low / medium / high engagement of a POI from its photo and metadata, in TypeScript notebooks (tslab kernel, TensorFlow.js).
+Each notebook below was executed headless on the data found at run time; every number in them was computed then.</p>
+${extra}
+<h2>Notebooks</h2>
+<table><thead><tr><th>notebook</th><th>title</th><th>run time</th><th>charts</th><th>status</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<p style="color:#666;font-size:12px">Generated ${new Date().toISOString()}.</p>
+</body></html>
+`;
+  const file = path.join(reportsDir, "index.html");
+  fs.writeFileSync(file, html);
+  return file;
+}

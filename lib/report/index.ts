@@ -1,0 +1,6 @@
+export * from "./jupyter";
+export * from "./notebooks";
+export * from "./html";
+export * from "./execute";
+export * from "./index-page";
+export * from "./check";
