@@ -1,0 +1,51 @@
+/**
+ * One benchmark run: `npm run tune:bench -- --fn <branin|rosenbrock5|mixed3> --sampler <tpe|tpe-mv|random> --trials N --seed S`.
+ * Prints one JSON object last: { fn, sampler, trials, seed, best_value, seconds }.
+ */
+import { createStudy, RandomSampler, TpeSampler, type Sampler } from "../../lib/tune";
+import { BENCH_FUNCTIONS } from "./functions";
+
+export type BenchSampler = "tpe" | "tpe-mv" | "random";
+
+export interface BenchResult {
+  fn: string;
+  sampler: string;
+  impl: "ours" | "optuna";
+  trials: number;
+  seed: number;
+  best_value: number;
+  seconds: number;
+}
+
+export function makeSampler(kind: string, seed: number): Sampler {
+  if (kind === "tpe") return new TpeSampler({ seed });
+  if (kind === "tpe-mv") return new TpeSampler({ seed, multivariate: true });
+  if (kind === "random") return new RandomSampler({ seed });
+  throw new Error(`--sampler must be tpe, tpe-mv or random, got "${kind}"`);
+}
+
+export async function runBench(fnName: string, samplerKind: string, trials: number, seed: number): Promise<BenchResult> {
+  const fn = BENCH_FUNCTIONS[fnName];
+  if (!fn) throw new Error(`--fn must be one of ${Object.keys(BENCH_FUNCTIONS).join(", ")}, got "${fnName}"`);
+  const started = Date.now();
+  const study = createStudy({ direction: "minimize", sampler: makeSampler(samplerKind, seed), verbosity: 0 });
+  await study.optimize((trial) => fn.objective(trial), { nTrials: trials });
+  return { fn: fnName, sampler: samplerKind, impl: "ours", trials, seed, best_value: study.bestValue, seconds: (Date.now() - started) / 1000 };
+}
+
+function arg(args: string[], name: string, fallback?: string): string {
+  const i = args.indexOf(`--${name}`);
+  if (i >= 0 && i + 1 < args.length) return args[i + 1];
+  if (fallback !== undefined) return fallback;
+  throw new Error(`missing --${name}`);
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  runBench(arg(args, "fn"), arg(args, "sampler", "tpe"), Number(arg(args, "trials", "50")), Number(arg(args, "seed", "0")))
+    .then((result) => console.log(JSON.stringify(result)))
+    .catch((error) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
+}
