@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a Debian machine with Node.js 20 (>= 20.19):
+#   - Debian packages: Jupyter + nbconvert + ipykernel for /usr/bin/python3 (runs the notebooks), Chromium (checks the
+#     HTML reports render offline); with --bench also PyTorch and Optuna, the reference implementations in bench/.
+#   - npm packages exactly as locked (npm ci).
+#   - the project's tslab kernel, registered project-locally in .jupyter/ (no change to your global Jupyter).
+# Safe to re-run: apt only runs when a package is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(jupyter-notebook jupyter-nbconvert jupyter-client python3-ipykernel chromium)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3-torch python3-torchvision python3-optuna)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  if [[ "$(id -u)" != 0 ]]; then sudo="sudo"; fi
+  echo "Installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20 || (a===20 && b<19)) { console.error("Node.js >= 20.19 is needed (found " + process.version + ")"); process.exit(1) }'
+npm ci --no-fund --no-audit
+npx tsx scripts/install-kernel.ts
