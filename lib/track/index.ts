@@ -1,0 +1,4 @@
+export * from "./format";
+export * from "./store";
+export * from "./run";
+export * from "./query";
