@@ -1,0 +1,4 @@
+export * from "./resize";
+export * from "./normalize";
+export * from "./transforms";
+export * from "./presets";
