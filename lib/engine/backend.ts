@@ -1,0 +1,176 @@
+import * as tf from "@tensorflow/tfjs";
+import * as os from "os";
+import { registerTrainingKernels } from "./kernels";
+import { registerStockWasm, registerThreadedWasm, threadedWasmSupported, wasmThreadsInUse } from "./wasm-threads";
+
+/** Where tensors are computed. `tfjs-node*` are libtensorflow (native); `wasm` is XNNPACK in WebAssembly. */
+export type EngineBackend = "tfjs-node-gpu" | "tfjs-node" | "wasm" | "cpu";
+
+export interface EngineInfo {
+  backend: EngineBackend;
+  /** One sentence: why this backend runs (shown to the user once). */
+  reason: string;
+  /** Compute threads the backend uses (libtensorflow picks its own: reported as the core count). */
+  threads: number;
+}
+
+export interface EngineOptions {
+  /** Force a backend; default: env TFJS_BACKEND, else automatic. */
+  backend?: EngineBackend;
+  /** wasm threads; default: env TFJS_THREADS, else every logical core. */
+  threads?: number;
+  /** Print the one-line summary (default true). */
+  log?: boolean;
+}
+
+export const BACKEND_SETTING = "TFJS_BACKEND";
+export const THREADS_SETTING = "TFJS_THREADS";
+
+const ALIASES: Record<string, EngineBackend> = {
+  "tfjs-node-gpu": "tfjs-node-gpu",
+  "node-gpu": "tfjs-node-gpu",
+  gpu: "tfjs-node-gpu",
+  "tfjs-node": "tfjs-node",
+  node: "tfjs-node",
+  tensorflow: "tfjs-node",
+  wasm: "wasm",
+  cpu: "cpu",
+};
+
+/** Parse TFJS_BACKEND; throws naming the setting and the accepted values. */
+export function parseBackendSetting(value: string | undefined): EngineBackend | undefined {
+  if (value === undefined || value.trim() === "" || value.trim() === "auto") return undefined;
+  const backend = ALIASES[value.trim().toLowerCase()];
+  if (!backend) {
+    throw new Error(
+      `${BACKEND_SETTING}=${value}: unknown backend; use one of tfjs-node-gpu, tfjs-node, wasm, cpu (or unset for automatic)`,
+    );
+  }
+  return backend;
+}
+
+export function parseThreadsSetting(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`${THREADS_SETTING}=${value}: must be a whole number ≥ 1`);
+  }
+  return threads;
+}
+
+/** Logical cores this process may use. */
+export function availableCores(): number {
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+}
+
+/** Load a libtensorflow binding if it is installed and works; returns why not otherwise. */
+function tryNativeBinding(pkg: "@tensorflow/tfjs-node-gpu" | "@tensorflow/tfjs-node"): string | null {
+  try {
+    require.resolve(pkg);
+  } catch {
+    return `${pkg} is not installed`;
+  }
+  try {
+    require(pkg);
+    return null;
+  } catch (err) {
+    return `${pkg} is installed but does not load (${(err as Error).message.split("\n")[0]})`;
+  }
+}
+
+async function startNative(backend: "tfjs-node-gpu" | "tfjs-node"): Promise<string | null> {
+  const why = tryNativeBinding(backend === "tfjs-node-gpu" ? "@tensorflow/tfjs-node-gpu" : "@tensorflow/tfjs-node");
+  if (why) return why;
+  try {
+    // Both packages register their backend as "tensorflow".
+    if (!(await tf.setBackend("tensorflow"))) return `${backend} loaded but its "tensorflow" backend did not start`;
+    tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
+    return null;
+  } catch (err) {
+    return `${backend} failed a test operation (${(err as Error).message.split("\n")[0]})`;
+  }
+}
+
+async function startWasm(threads: number): Promise<string | null> {
+  registerTrainingKernels();
+  if (threads > 1 && threadedWasmSupported()) {
+    try {
+      registerThreadedWasm(threads);
+      if (await tf.setBackend("wasm")) return null;
+    } catch {
+      // falls through to the single-threaded build below
+    }
+    registerStockWasm();
+  }
+  try {
+    return (await tf.setBackend("wasm")) ? null : "the wasm backend did not start";
+  } catch (err) {
+    return `the wasm backend did not start (${(err as Error).message})`;
+  }
+}
+
+let current: Promise<EngineInfo> | null = null;
+let currentKey = "";
+
+/**
+ * Choose and start the compute backend; idempotent (later calls with the same options return the first result).
+ * Order when automatic: tfjs-node-gpu → tfjs-node (if installed and working) → wasm (SIMD, all cores) → cpu.
+ * Prints one line saying which backend runs and why.
+ */
+export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
+  const forced = options.backend ?? parseBackendSetting(process.env[BACKEND_SETTING]);
+  const threads = options.threads ?? parseThreadsSetting(process.env[THREADS_SETTING]) ?? availableCores();
+  const key = `${forced ?? "auto"}:${threads}`;
+  if (current && key === currentKey) return current;
+  currentKey = key;
+  current = selectBackend(forced, threads).then((info) => {
+    if (options.log !== false) console.log(`engine: ${info.backend} (${info.threads} thread${info.threads === 1 ? "" : "s"}) — ${info.reason}`);
+    return info;
+  });
+  current.catch(() => {
+    current = null;
+  });
+  return current;
+}
+
+async function selectBackend(forced: EngineBackend | undefined, threads: number): Promise<EngineInfo> {
+  const cores = availableCores();
+  const source = forced ? `${BACKEND_SETTING}=${forced}` : "automatic";
+  if (forced === "tfjs-node-gpu" || forced === "tfjs-node") {
+    const why = await startNative(forced);
+    if (why) throw new Error(`${source}: ${why}. Install it with: npm install --no-save @tensorflow/${forced}@4.22.0`);
+    return { backend: forced, reason: `${source}`, threads: cores };
+  }
+  if (forced === "wasm") {
+    const why = await startWasm(threads);
+    if (why) throw new Error(`${source}: ${why}`);
+    return { backend: "wasm", reason: `${source}${wasmNote(threads)}`, threads: wasmThreadsInUse() };
+  }
+  if (forced === "cpu") {
+    await tf.setBackend("cpu");
+    return { backend: "cpu", reason: `${source} (plain JavaScript: slow, for reference only)`, threads: 1 };
+  }
+  const skipped: string[] = [];
+  for (const native of ["tfjs-node-gpu", "tfjs-node"] as const) {
+    const why = await startNative(native);
+    if (!why) return { backend: native, reason: `automatic: ${native} is installed and works`, threads: cores };
+    skipped.push(why);
+  }
+  const wasmWhy = await startWasm(threads);
+  if (!wasmWhy) {
+    return {
+      backend: "wasm",
+      reason: `automatic: ${skipped.join("; ")}; using XNNPACK wasm${wasmNote(threads)}`,
+      threads: wasmThreadsInUse(),
+    };
+  }
+  skipped.push(wasmWhy);
+  await tf.setBackend("cpu");
+  return { backend: "cpu", reason: `automatic: ${skipped.join("; ")}; plain JavaScript is slow`, threads: 1 };
+}
+
+function wasmNote(requested: number): string {
+  const used = wasmThreadsInUse();
+  if (used >= requested) return " (SIMD, multithreaded)";
+  return used > 1 ? ` (SIMD, ${used} of ${requested} threads)` : " (SIMD, single-threaded: threaded wasm unavailable here)";
+}

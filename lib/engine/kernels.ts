@@ -1,0 +1,255 @@
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * Training kernels for the wasm backend.
+ *
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter or
+ * DepthwiseConv2dNativeBackpropInput, and its Conv2DBackpropInput is slow. Each is written here with
+ * fast existing wasm ops (XNNPACK convolutions, transposes, strided slices):
+ *  - filter gradient = one ordinary convolution over transposed tensors (batch ↔ channels) with
+ *    dilation = the forward stride;
+ *  - input gradient = convolution of the (zero-dilated) output gradient with the flipped filter.
+ * The FusedBatchNorm gradient is replaced (for every backend: the registry is per kernel name) by the
+ * same formulas reduced per channel first, which avoids tiling 1/σ to the full activation size.
+ */
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type Pads = [[number, number], [number, number], [number, number], [number, number]];
+
+function asTensor(info: tf.TensorInfo | undefined, name: string): tf.Tensor {
+  if (info instanceof tf.Tensor) return info;
+  if (!info) throw new Error(`engine kernels: missing input ${name}`);
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/** Run `compute` with ordinary ops and hand its result to the engine as this kernel's output. */
+function outputOf(backend: tf.KernelBackend, compute: () => tf.Tensor): tf.TensorInfo {
+  const result = tf.tidy(compute);
+  // Keep the data alive past disposing our Tensor handle; the engine wraps the returned info.
+  (backend as unknown as { incRef(dataId: object): void }).incRef(result.dataId);
+  const info = { dataId: result.dataId, shape: result.shape, dtype: result.dtype };
+  result.dispose();
+  return info;
+}
+
+function requireNhwc(kernel: string, dataFormat: unknown): void {
+  if (dataFormat !== undefined && dataFormat !== "NHWC") {
+    throw new Error(`${kernel} on wasm: only NHWC is supported, got dataFormat ${String(dataFormat)}`);
+  }
+}
+
+type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
+function padsOf(info: ConvInfo): Pads {
+  const p = info.padInfo;
+  return [
+    [0, 0],
+    [p.top, p.bottom],
+    [p.left, p.right],
+    [0, 0],
+  ];
+}
+
+/** Insert (stride − 1) zeros between rows/columns of `dy` (NHWC); trailing zeros kept (callers trim). */
+function dilateSpatial(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return dy;
+  const [n, h, w, c] = dy.shape;
+  const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
+  return tf.reshape(spread, [n, h * sh, w * sw, c]);
+}
+
+/**
+ * Input gradient of a (depthwise or ordinary) convolution: correlate the zero-dilated dy with the
+ * spatially flipped filter. `correlate(d, pads)` runs the matching forward op with stride 1.
+ */
+function inputGradient(
+  dy: tf.Tensor4D,
+  info: ConvInfo,
+  correlate: (dilated: tf.Tensor4D, pads: Pads) => tf.Tensor4D,
+): tf.Tensor4D {
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, inHeight, inWidth } = info;
+  const { top, left } = info.padInfo;
+  let dilated = dilateSpatial(dy, sh, sw);
+  // Rows of the dilated dy after the last real one are zeros; trim them when the pad cannot absorb them.
+  let padBottom = inHeight + top - dilated.shape[1];
+  let padRight = inWidth + left - dilated.shape[2];
+  if (padBottom < 0 || padRight < 0) {
+    dilated = tf.slice(dilated, [0, 0, 0, 0], [-1, dilated.shape[1] + Math.min(padBottom, 0), dilated.shape[2] + Math.min(padRight, 0), -1]);
+    padBottom = Math.max(padBottom, 0);
+    padRight = Math.max(padRight, 0);
+  }
+  const pads: Pads = [
+    [0, 0],
+    [fh - 1 - top, padBottom],
+    [fw - 1 - left, padRight],
+    [0, 0],
+  ];
+  if (pads[1][0] < 0 || pads[2][0] < 0) {
+    throw new Error(`convolution gradient on wasm: padding ${top}/${left} larger than the filter is not supported`);
+  }
+  return correlate(dilated, pads);
+}
+
+function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  requireNhwc("Conv2DBackpropInput", dataFormat);
+  const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
+  const filter = asTensor(inputs.filter, "filter") as tf.Tensor4D;
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filter.shape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  return outputOf(backend, () => {
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return inputGradient(dy, info, (d, pads) => tf.conv2d(d, flipped, 1, pads));
+  });
+}
+
+function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  requireNhwc("Conv2DBackpropFilter", dataFormat);
+  const x = asTensor(inputs.x, "x") as tf.Tensor4D;
+  const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
+  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+  return outputOf(backend, () => {
+    // dW[kh,kw,ci,co] = Σ_n,o x[n, o·s + k − pad, ci] · dy[n, o, co]: a convolution with batch = ci,
+    // channels = n, the filter = dy laid out [ho, wo, n, co], and dilation = stride.
+    const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
+    const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+    const full = tf.conv2d(xT, dyT, 1, padsOf(info), "NHWC", [info.strideHeight, info.strideWidth]);
+    const cropped =
+      full.shape[1] === info.filterHeight && full.shape[2] === info.filterWidth
+        ? full
+        : tf.slice(full, [0, 0, 0, 0], [-1, info.filterHeight, info.filterWidth, -1]);
+    return tf.transpose(cropped, [1, 2, 0, 3]);
+  });
+}
+
+function requireNoDilation(kernel: string, dilations: number | [number, number] | undefined): void {
+  const [dh, dw] = typeof dilations === "number" ? [dilations, dilations] : dilations ?? [1, 1];
+  if (dh !== 1 || dw !== 1) throw new Error(`${kernel} on wasm: dilations other than 1 are not supported`);
+}
+
+function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { strides, dilations, pad, dimRoundingMode, inputShape } =
+    attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  requireNoDilation("DepthwiseConv2dNativeBackpropInput", dilations);
+  const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
+  const filter = asTensor(inputs.filter, "filter") as tf.Tensor4D;
+  const [fh, fw, channels, multiplier] = filter.shape;
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filter.shape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+  );
+  return outputOf(backend, () => {
+    // Output channel c·M + m came from input channel c: one depthwise pass per output channel, then sum over m.
+    const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [fh, fw, channels * multiplier, 1]) as tf.Tensor4D;
+    const perOutput = inputGradient(dy, info, (d, pads) => tf.depthwiseConv2d(d, flipped, 1, pads));
+    if (multiplier === 1) return perOutput;
+    const [n, h, w] = perOutput.shape;
+    return tf.sum(tf.reshape(perOutput, [n, h, w, channels, multiplier]), 4);
+  });
+}
+
+function depthwiseBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { strides, dilations, pad, dimRoundingMode, filterShape } =
+    attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  requireNoDilation("DepthwiseConv2dNativeBackpropFilter", dilations);
+  const x = asTensor(inputs.x, "x") as tf.Tensor4D;
+  const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
+  const [fh, fw, channels, multiplier] = filterShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(x.shape, [fh, fw, channels, multiplier], strides, 1, pad, dimRoundingMode, true);
+  const { strideHeight: sh, strideWidth: sw, outHeight, outWidth, batchSize } = info;
+  return outputOf(backend, () => {
+    // dW[kh,kw,c,m] = Σ_n,o x[n, o·s + k − pad, c] · dy[n, o, c·M + m]: per filter tap, a strided window of
+    // the padded input times dy, summed over batch and positions. Few taps, each a handful of fast ops.
+    const padded = tf.pad(x, padsOf(info));
+    const dy5 = multiplier === 1 ? dy : tf.reshape(dy, [batchSize, outHeight, outWidth, channels, multiplier]);
+    const taps: tf.Tensor[] = [];
+    for (let kh = 0; kh < fh; kh++) {
+      for (let kw = 0; kw < fw; kw++) {
+        const window = tf.stridedSlice(
+          padded,
+          [0, kh, kw, 0],
+          [batchSize, kh + (outHeight - 1) * sh + 1, kw + (outWidth - 1) * sw + 1, channels],
+          [1, sh, sw, 1],
+        );
+        const product =
+          multiplier === 1
+            ? tf.mul(window, dy5)
+            : tf.mul(tf.reshape(window, [batchSize, outHeight, outWidth, channels, 1]), dy5);
+        taps.push(tf.sum(product, [0, 1, 2]));
+      }
+    }
+    return tf.reshape(tf.stack(taps), [fh, fw, channels, multiplier]);
+  });
+}
+
+/** FusedBatchNorm gradient: same math as tfjs-core's, with per-channel factors applied by broadcasting. */
+const fusedBatchNormGrad: tf.GradConfig = {
+  kernelName: tf.FusedBatchNorm,
+  inputsToSave: ["x", "mean", "variance", "scale"],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const dY = dy as tf.Tensor;
+    const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+    const [x, mean, variance, scale] = saved;
+    const scaleValue = scale == null ? tf.scalar(1) : scale;
+    const axes = tf.backend_util.getReductionAxes(mean.shape, x.shape);
+    const reduce = (t: tf.Tensor): tf.Tensor => (axes.length > 0 ? tf.sum(t, axes) : t);
+    const invStd = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+    // Computed here, not inside the closures: backprop runs each closure in its own tidy.
+    const sumDy = reduce(dY);
+    const sumDyXc = reduce(tf.mul(dY, tf.sub(x, mean)));
+    const dySum = (): tf.Tensor => sumDy;
+    const dyXcSum = (): tf.Tensor => sumDyXc;
+    return {
+      x: () => tf.reshape(tf.mul(dY, tf.mul(invStd, scaleValue)), x.shape),
+      mean: () => tf.reshape(tf.mul(tf.neg(tf.mul(invStd, scaleValue)), dySum()), mean.shape),
+      variance: () => {
+        const minusHalfInvStdCubed = tf.mul(tf.pow(invStd, tf.scalar(3)), tf.scalar(-0.5));
+        return tf.reshape(tf.mul(tf.mul(minusHalfInvStdCubed, scaleValue), dyXcSum()), mean.shape);
+      },
+      scale: () => tf.reshape(tf.mul(invStd, dyXcSum()), mean.shape),
+      offset: () => tf.reshape(dySum(), mean.shape),
+    };
+  },
+};
+
+const WASM_TRAINING_KERNELS: Array<[string, (args: KernelArgs) => tf.TensorInfo]> = [
+  [tf.Conv2DBackpropInput, conv2DBackpropInput],
+  [tf.Conv2DBackpropFilter, conv2DBackpropFilter],
+  [tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput],
+  [tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilter],
+];
+
+let registered = false;
+
+/** Register the wasm training kernels and the FusedBatchNorm gradient (idempotent). */
+export function registerTrainingKernels(): void {
+  if (registered) return;
+  for (const [kernelName, kernelFunc] of WASM_TRAINING_KERNELS) {
+    if (tf.getKernel(kernelName, "wasm") != null) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+  tf.registerGradient(fusedBatchNormGrad);
+  registered = true;
+}
+
+/** The kernels this module provides, for tests and docs. */
+export const WASM_TRAINING_KERNEL_NAMES = WASM_TRAINING_KERNELS.map(([name]) => name);

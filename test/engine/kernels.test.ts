@@ -1,0 +1,120 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initEngine, WASM_TRAINING_KERNEL_NAMES } from "../../lib/engine";
+import { createRng } from "../../lib/util";
+
+/**
+ * Gradients on wasm (with lib/engine's training kernels) against the cpu backend, on fresh random inputs.
+ * The cpu backend is tfjs's reference implementation of every kernel.
+ */
+
+function randomArray(seed: number | string, size: number): Float32Array {
+  const rng = createRng(typeof seed === "number" ? seed : 7).fork(String(seed));
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = rng.normal();
+  return out;
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Run `compute` on a backend; returns plain arrays so results can be compared across backends. */
+async function on(backend: "cpu" | "wasm", compute: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const outputs = tf.tidy(compute);
+  const arrays = outputs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outputs);
+  assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+  return arrays;
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, label: string, tolerance = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]));
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  }
+  assert.ok(scale > 0, `${label}: reference gradient is all zeros`);
+  assert.ok(worst / scale < tolerance, `${label}: max abs diff ${worst} vs scale ${scale} (relative ${worst / scale})`);
+}
+
+test("engine starts a wasm backend with the training kernels registered", async () => {
+  const info = await initEngine({ backend: "wasm", log: false });
+  assert.equal(info.backend, "wasm");
+  assert.equal(tf.getBackend(), "wasm");
+  for (const name of WASM_TRAINING_KERNEL_NAMES) assert.ok(tf.getKernel(name, "wasm"), `${name} registered`);
+});
+
+const N = 2;
+const H = 9;
+const W = 11;
+
+for (const kernel of [1, 3, 7]) {
+  for (const stride of [1, 2]) {
+    for (const pad of ["same", "valid"] as const) {
+      test(`conv2d gradients match cpu: kernel ${kernel}, stride ${stride}, ${pad}`, async () => {
+        await initEngine({ backend: "wasm", log: false });
+        const cin = 3;
+        const cout = 4;
+        const xShape = [N, H, W, cin];
+        const wShape = [kernel, kernel, cin, cout];
+        const seed = `conv:${kernel}:${stride}:${pad}`;
+        const xData = randomArray(`${seed}:x`, sizeOf(xShape));
+        const wData = randomArray(`${seed}:w`, sizeOf(wShape));
+        const compute = (): tf.Tensor[] => {
+          const x = tf.tensor4d(xData, xShape as [number, number, number, number]);
+          const w = tf.tensor4d(wData, wShape as [number, number, number, number]);
+          const probe = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor => {
+            const y = tf.conv2d(a, b, stride, pad);
+            const r = tf.tensor(randomArray(`${seed}:r`, y.size), y.shape);
+            return tf.sum(tf.mul(y, r));
+          };
+          const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => probe(a as tf.Tensor4D, b as tf.Tensor4D))([x, w]);
+          return [dx, dw];
+        };
+        const expected = await on("cpu", compute);
+        const actual = await on("wasm", compute);
+        assertClose(actual[0], expected[0], "dx");
+        assertClose(actual[1], expected[1], "dW");
+      });
+    }
+  }
+}
+
+for (const kernel of [1, 3, 7]) {
+  for (const stride of [1, 2]) {
+    for (const pad of ["same", "valid"] as const) {
+      for (const multiplier of [1, 2]) {
+        test(`depthwiseConv2d gradients match cpu: kernel ${kernel}, stride ${stride}, ${pad}, multiplier ${multiplier}`, async () => {
+          await initEngine({ backend: "wasm", log: false });
+          const channels = 3;
+          const xShape = [N, H, W, channels];
+          const wShape = [kernel, kernel, channels, multiplier];
+          const seed = `dw:${kernel}:${stride}:${pad}:${multiplier}`;
+          const xData = randomArray(`${seed}:x`, sizeOf(xShape));
+          const wData = randomArray(`${seed}:w`, sizeOf(wShape));
+          const compute = (): tf.Tensor[] => {
+            const x = tf.tensor4d(xData, xShape as [number, number, number, number]);
+            const w = tf.tensor4d(wData, wShape as [number, number, number, number]);
+            const probe = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor => {
+              const y = tf.depthwiseConv2d(a, b, stride, pad);
+              const r = tf.tensor(randomArray(`${seed}:r`, y.size), y.shape);
+              return tf.sum(tf.mul(y, r));
+            };
+            const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => probe(a as tf.Tensor4D, b as tf.Tensor4D))([x, w]);
+            return [dx, dw];
+          };
+          const expected = await on("cpu", compute);
+          const actual = await on("wasm", compute);
+          assertClose(actual[0], expected[0], "dx");
+          assertClose(actual[1], expected[1], "dW");
+        });
+      }
+    }
+  }
+}
