@@ -7,6 +7,8 @@ export interface DuplicateGroup {
   rows: number[];
   /** Whether the rows are identical apart from their row number. */
   identical: boolean;
+  /** Fields whose values differ between the rows of the group. */
+  differingFields: string[];
 }
 
 export interface DuplicateReport {
@@ -31,8 +33,9 @@ export function findDuplicates(records: readonly PoiRecord[]): DuplicateReport {
     return [...byValue.entries()]
       .filter(([, rs]) => rs.length > 1)
       .map(([value, rs]) => {
-        const signature = (r: PoiRecord) => JSON.stringify({ ...r, row: 0 });
-        return { key, value, rows: rs.map((r) => r.row), identical: rs.every((r) => signature(r) === signature(rs[0])) };
+        const fields = (Object.keys(rs[0]) as (keyof PoiRecord)[]).filter((f) => f !== "row");
+        const differingFields = fields.filter((f) => new Set(rs.map((r) => JSON.stringify(r[f]))).size > 1);
+        return { key, value, rows: rs.map((r) => r.row), identical: differingFields.length === 0, differingFields };
       })
       .sort((a, b) => b.rows.length - a.rows.length || a.value.localeCompare(b.value));
   };

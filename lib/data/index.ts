@@ -6,3 +6,4 @@ export * from "./load";
 export * from "./duplicates";
 export * from "./images";
 export * from "./imageStats";
+export * from "./explore";

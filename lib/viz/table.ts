@@ -9,7 +9,8 @@ import { formatNumber } from "./figure";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 export const aq: typeof import("arquero") = require("arquero");
 
-export type Row = Record<string, unknown>;
+/** A table row: any plain object (interfaces included). */
+export type Row = object;
 
 /** A DataFrame from plain records. */
 export function toFrame(rows: readonly Row[]): ColumnTable {
@@ -30,7 +31,7 @@ function isColumnTable(value: unknown): value is ColumnTable {
 
 /** An HTML table of records (or an arquero table), numbers right-aligned and rounded. */
 export function tableHtml(source: readonly Row[] | ColumnTable, options: TableOptions = {}): string {
-  const rows: Row[] = isColumnTable(source) ? (source.objects() as Row[]) : [...source];
+  const rows = (isColumnTable(source) ? source.objects() : [...source]) as Record<string, unknown>[];
   const maxRows = options.maxRows ?? 20;
   const shown = rows.slice(0, maxRows);
   const columns: string[] = [];
@@ -53,7 +54,7 @@ export function tableHtml(source: readonly Row[] | ColumnTable, options: TableOp
 
 /** Plain-text version of the same table, for the command line. */
 export function tableText(source: readonly Row[] | ColumnTable, options: TableOptions = {}): string {
-  const rows: Row[] = isColumnTable(source) ? (source.objects() as Row[]) : [...source];
+  const rows = (isColumnTable(source) ? source.objects() : [...source]) as Record<string, unknown>[];
   const shown = rows.slice(0, options.maxRows ?? 20);
   const columns: string[] = [];
   for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
