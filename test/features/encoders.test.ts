@@ -177,3 +177,27 @@ test("unknown feature names and bad values fail early with a clear message", () 
   assert.throws(() => featurePipeline({ features: ["colour"] }), /unknown feature block "colour"/);
   assert.throws(() => fitFeaturePipeline([poi(1, { tags: "a,b" as never })], { features: ["tags"] }), /row 1: tags="a,b" is not a list/);
 });
+
+test("every fitted preprocessor is plain JSON: a JSON copy transforms identically", () => {
+  const train = Array.from({ length: 12 }, (_, i) =>
+    poi(i + 1, { categories: i % 2 ? ["Cine"] : ["Ocio", "Cine"], tier: 1 + (i % 2), tags: i % 3 ? ["a"] : [], xps: i * 10, locationLat: 40 + (i % 3), locationLon: -3 - (i % 3) }),
+  );
+  const preprocessors = [tagsCount(), categoriesMultiHot(), tierOneHot(), xpsLogScaled(), locationClusters({ k: 2, seed: 1 }), coordinatesScaled(), numericScaled("xps", { log1p: true })];
+  for (const p of preprocessors) {
+    const fitted = (p as { fit(rows: typeof train): unknown }).fit(train);
+    const copy = JSON.parse(JSON.stringify(fitted));
+    assert.deepEqual(copy, fitted, `${p.kind} fitted state is not plain JSON`);
+    assert.deepEqual(transformFitted(copy, train), transformFitted(fitted as never, train), `${p.kind} transforms differently after JSON`);
+  }
+});
+
+test("the pipeline's unknown-value policy: error names the row, zeros encodes it as zeros", () => {
+  const train = [poi(1, { categories: ["Historia"], tier: 1 }), poi(2, { categories: ["Cultura"], tier: 2 })];
+  const newRow = [poi(40, { categories: ["Cine", "Historia"], tier: 3 })];
+  const strict = fitFeaturePipeline(train, { features: ["categories", "tier"] });
+  assert.throws(() => transformFeatures(strict, newRow), /row 40: categories="Cine" is not in the training vocabulary/);
+  const lenient = fitFeaturePipeline(train, { features: ["categories", "tier"], unknown: "zeros" });
+  const m = transformFeatures(lenient, newRow);
+  assert.deepEqual(m.columns, ["cat_Cultura", "cat_Historia", "tier_1", "tier_2"]);
+  assert.deepEqual(Array.from(m.data), [0, 1, 0, 0]);
+});
