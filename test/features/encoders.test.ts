@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   FeatureInputError,
+  FittedPreprocessor,
   TargetLeakError,
   categoriesMultiHot,
   column,
@@ -184,10 +185,10 @@ test("every fitted preprocessor is plain JSON: a JSON copy transforms identicall
   );
   const preprocessors = [tagsCount(), categoriesMultiHot(), tierOneHot(), xpsLogScaled(), locationClusters({ k: 2, seed: 1 }), coordinatesScaled(), numericScaled("xps", { log1p: true })];
   for (const p of preprocessors) {
-    const fitted = (p as { fit(rows: typeof train): unknown }).fit(train);
+    const fitted = (p as { fit(rows: typeof train): FittedPreprocessor }).fit(train);
     const copy = JSON.parse(JSON.stringify(fitted));
     assert.deepEqual(copy, fitted, `${p.kind} fitted state is not plain JSON`);
-    assert.deepEqual(transformFitted(copy, train), transformFitted(fitted as never, train), `${p.kind} transforms differently after JSON`);
+    assert.deepEqual(transformFitted(copy, train), transformFitted(fitted, train), `${p.kind} transforms differently after JSON`);
   }
 });
 
