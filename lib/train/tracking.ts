@@ -3,7 +3,8 @@
  * - `trackingCallback(run)`: per-epoch metrics train_loss, val_loss, train_acc, val_acc,
  *   train_f1_macro, val_f1_macro, lr, epoch_seconds at step = epoch;
  * - `logEvaluation(run, "test", yTrue, yPred, classNames)`: classification_report.txt/.json,
- *   confusion_matrix.json/.svg under `<split>/`, and the split's summary metrics;
+ *   confusion_matrix.json/.svg under `<split>/`, and the split's summary metrics (test_acc,
+ *   test_f1_macro, …; trackedFit logs the final validation scores as final_val_*);
  * - `trackedFit(...)`: one call that starts a run, logs params, trains, evaluates and ends the run.
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -70,10 +71,19 @@ function snake(name: string): string {
 
 /**
  * Writes `<split>/classification_report.txt` (sklearn's text), `.json` (sklearn's output_dict),
- * `confusion_matrix.json` and `confusion_matrix.svg`, and logs `<split>_acc`, `<split>_f1_macro`,
- * `<split>_f1_weighted`, `<split>_precision_macro`, `<split>_recall_macro`.
+ * `confusion_matrix.json` and `confusion_matrix.svg`, and logs `<prefix>_acc`, `<prefix>_f1_macro`,
+ * `<prefix>_f1_weighted`, `<prefix>_precision_macro`, `<prefix>_recall_macro` (prefix defaults to the
+ * split; use e.g. "final_val" so a final validation score does not mix with the per-epoch val_acc curve).
  */
-export function logEvaluation(run: Run, split: string, yTrue: ArrayLike<number>, yPred: ArrayLike<number>, classNames: readonly string[], step = 0): ClassificationReport {
+export function logEvaluation(
+  run: Run,
+  split: string,
+  yTrue: ArrayLike<number>,
+  yPred: ArrayLike<number>,
+  classNames: readonly string[],
+  options: { metricPrefix?: string; step?: number } = {},
+): ClassificationReport {
+  const prefix = options.metricPrefix ?? split;
   const labels = classNames.map((_, i) => i);
   const report = classificationReport(yTrue, yPred, labels, classNames);
   const matrix = confusionMatrix(yTrue, yPred, labels);
@@ -85,13 +95,13 @@ export function logEvaluation(run: Run, split: string, yTrue: ArrayLike<number>,
   for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === yPred[i]) correct++;
   run.logMetrics(
     {
-      [`${split}_acc`]: yTrue.length === 0 ? 0 : correct / yTrue.length,
-      [`${split}_f1_macro`]: report.macroAvg["f1-score"],
-      [`${split}_f1_weighted`]: report.weightedAvg["f1-score"],
-      [`${split}_precision_macro`]: report.macroAvg.precision,
-      [`${split}_recall_macro`]: report.macroAvg.recall,
+      [`${prefix}_acc`]: yTrue.length === 0 ? 0 : correct / yTrue.length,
+      [`${prefix}_f1_macro`]: report.macroAvg["f1-score"],
+      [`${prefix}_f1_weighted`]: report.weightedAvg["f1-score"],
+      [`${prefix}_precision_macro`]: report.macroAvg.precision,
+      [`${prefix}_recall_macro`]: report.macroAvg.recall,
     },
-    step,
+    options.step ?? 0,
   );
   return report;
 }
@@ -166,8 +176,9 @@ export async function trackedFit(model: tf.LayersModel, fitOptions: FitOptions, 
     const smoothing = fitOptions.loss?.labelSmoothing ?? 0;
     if (fitOptions.validation) {
       const val = evaluate(model, fitOptions.validation.x, fitOptions.validation.y, { labelSmoothing: smoothing, fromLogits: fitOptions.loss?.fromLogits });
-      result.val = logEvaluation(run, "val", fitOptions.validation.y, val.predictions, options.classNames);
-      run.logMetric("val_loss_final", val.loss);
+      // The final model (after early stopping's restore) scored on validation, apart from the per-epoch curve.
+      result.val = logEvaluation(run, "val", fitOptions.validation.y, val.predictions, options.classNames, { metricPrefix: "final_val" });
+      run.logMetric("final_val_loss", val.loss);
     }
     if (options.test) {
       const test = evaluate(model, options.test.x, options.test.y, { labelSmoothing: smoothing, fromLogits: fitOptions.loss?.fromLogits });
