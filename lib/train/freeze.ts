@@ -5,6 +5,8 @@
  * - a number N: the first N layers that hold weights (of the backbone when there is one);
  * - `{ weights: N }`: the first N weight tensors in order (PyTorch-style `parameters()[:N]`).
  * Frozen weights get no gradient in `fit` (and keep `trainable = false` for model.fit too).
+ * As in Keras, a frozen BatchNormalization layer runs in inference mode (moving statistics, no
+ * updates) even while the rest of the model trains.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -36,6 +38,29 @@ function leafLayers(layers: readonly tf.layers.Layer[]): tf.layers.Layer[] {
   return out;
 }
 
+type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+const ORIGINAL_CALL = Symbol("originalCall");
+
+/** Makes a frozen BatchNormalization ignore `training: true` (Keras' behaviour since TF 2.0). */
+function setInferenceOnly(layer: tf.layers.Layer, on: boolean): void {
+  const patched = layer as unknown as { call: CallFn; [ORIGINAL_CALL]?: CallFn };
+  if (on && !patched[ORIGINAL_CALL]) {
+    const original = patched.call;
+    patched[ORIGINAL_CALL] = original;
+    patched.call = (inputs, kwargs) => original.call(layer, inputs, { ...kwargs, training: false });
+  } else if (!on && patched[ORIGINAL_CALL]) {
+    patched.call = patched[ORIGINAL_CALL] as CallFn;
+    delete patched[ORIGINAL_CALL];
+  }
+}
+
+function freezeBatchNorms(layers: readonly tf.layers.Layer[]): void {
+  for (const layer of layers) {
+    if (layer instanceof tf.LayersModel) freezeBatchNorms(layer.layers);
+    else if (layer.getClassName() === "BatchNormalization") setInferenceOnly(layer, true);
+  }
+}
+
 export function freezeLayers(model: tf.LayersModel, spec: FreezeSpec, options: FreezeOptions = {}): FreezeResult {
   const frozenLayers: string[] = [];
   const frozenWeights: string[] = [];
@@ -48,6 +73,7 @@ export function freezeLayers(model: tf.LayersModel, spec: FreezeSpec, options: F
       layer.trainable = false;
       frozenLayers.push(layer.name);
     }
+    freezeBatchNorms(backbone);
   } else if (typeof spec === "number") {
     if (!Number.isInteger(spec) || spec < 0) throw new Error(`freezeLayers: N must be a non-negative integer, got ${spec}`);
     const candidates = leafLayers(backbone.length > 0 ? backbone : model.layers);
@@ -56,6 +82,7 @@ export function freezeLayers(model: tf.LayersModel, spec: FreezeSpec, options: F
       layer.trainable = false;
       frozenLayers.push(layer.name);
     }
+    freezeBatchNorms(candidates.slice(0, spec));
   } else {
     const n = spec.weights;
     const all = (backbone.length > 0 ? backbone : model.layers).flatMap((layer) => layer.weights);
@@ -78,6 +105,7 @@ export function unfreezeAll(model: tf.LayersModel): void {
     for (const layer of layers) {
       layer.trainable = true;
       for (const weight of layer.weights) weight.trainable = true;
+      setInferenceOnly(layer, false);
       if (layer instanceof tf.LayersModel) visit(layer.layers);
     }
   };

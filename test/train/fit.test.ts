@@ -283,3 +283,32 @@ test("bad inputs are refused with messages that name the problem", async () => {
   await assert.rejects(fit(tinyMlp(1), { x: train.x, y: train.y.map((v) => v + 1), epochs: 1, verbose: 0 }), /label 3 at index 2 is not a class index in \[0, 3\)/);
   await assert.rejects(fit(tinyMlp(1), { x: train.x, y: train.y, epochs: 0, verbose: 0 }), /epochs must be a positive integer/);
 });
+
+test("a frozen backbone's BatchNormalization keeps its moving statistics (inference mode, as Keras)", async () => {
+  const build = (): { model: tf.LayersModel; backbone: tf.LayersModel } =>
+    withSeed(5, () => {
+      const backbone = tf.sequential({
+        name: "bn_backbone",
+        layers: [tf.layers.dense({ inputShape: [4], units: 6 }), tf.layers.batchNormalization(), tf.layers.activation({ activation: "relu" })],
+      });
+      const input = tf.input({ shape: [4] });
+      const out = tf.layers.dense({ units: 3, activation: "softmax" }).apply(backbone.apply(input)) as tf.SymbolicTensor;
+      return { model: tf.model({ inputs: input, outputs: out }), backbone };
+    });
+  const data = blobs(30, 16);
+  const stats = (backbone: tf.LayersModel): Record<string, number[]> =>
+    Object.fromEntries(backbone.layers[1].weights.map((w) => [w.name.split("/").pop() as string, Array.from(w.read().dataSync())]));
+
+  const frozen = build();
+  freezeLayers(frozen.model, "backbone");
+  const before = stats(frozen.backbone);
+  await fit(frozen.model, { x: data.x, y: data.y, epochs: 1, batchSize: 10, verbose: 0 });
+  assert.deepEqual(stats(frozen.backbone), before);
+
+  const free = build();
+  const beforeFree = stats(free.backbone);
+  await fit(free.model, { x: data.x, y: data.y, epochs: 1, batchSize: 10, verbose: 0 });
+  const afterFree = stats(free.backbone);
+  const movingKey = Object.keys(afterFree).find((k) => k.startsWith("moving_mean")) as string;
+  assert.notDeepEqual(afterFree[movingKey], beforeFree[movingKey], "unfrozen batch norm updates its moving mean");
+});
