@@ -1,3 +1,15 @@
+/**
+ * lib/train — the training loop and its parts, in plain TensorFlow.js (any backend):
+ * - `fit(model, { x, y, validation, epochs, batchSize, optimizer, loss, classWeights, callbacks, seed })`
+ *   → `History` of per-epoch `{ epoch, trainLoss, trainAcc, trainF1Macro, valLoss, valAcc, valF1Macro, lr, seconds }`;
+ *   `evaluate`, `predictProba`; `withSeed(seed, () => buildModel())` for repeatable initial weights;
+ * - optimisers `createOptimizer({ name: "adam" | "adamw" | "sgd", lr, weightDecay, momentum })`;
+ * - callbacks `earlyStopping`, `reduceLROnPlateau`, `cosineSchedule`, `oneCycleSchedule`,
+ *   `modelCheckpoint` (atomic model.json + weights under outputs/checkpoints), `progressLogger`;
+ * - `freezeLayers(model, "backbone" | N | { weights: N })`, `unfreezeAll`;
+ * - sklearn-exact metrics: `classificationReport`, `confusionMatrix`, `f1Macro`, `computeClassWeights`;
+ * - MLflow-format tracking glue: `trackingCallback(run)`, `logEvaluation(run, split, …)`, `trackedFit`.
+ */
 export * from "./metrics";
 export * from "./class-weights";
 export * from "./seed";

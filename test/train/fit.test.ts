@@ -312,3 +312,36 @@ test("a frozen backbone's BatchNormalization keeps its moving statistics (infere
   const movingKey = Object.keys(afterFree).find((k) => k.startsWith("moving_mean")) as string;
   assert.notDeepEqual(afterFree[movingKey], beforeFree[movingKey], "unfrozen batch norm updates its moving mean");
 });
+
+test("inputs can come from a BatchSource built per batch (e.g. on-the-fly augmentation)", async () => {
+  const data = blobs(24, 17);
+  const calls: Array<{ n: number; epoch: number; training: boolean }> = [];
+  const source = {
+    size: 24,
+    batch(indices: readonly number[], ctx: { epoch: number; training: boolean }) {
+      calls.push({ n: indices.length, epoch: ctx.epoch, training: ctx.training });
+      return tf.tidy(() => tf.gather(data.x, tf.tensor1d(Int32Array.from(indices), "int32")).add(ctx.training ? 0.01 : 0));
+    },
+  };
+  const model = tinyMlp(1);
+  const start = tf.memory().numTensors;
+  const history = await fit(model, { x: source, y: data.y, validation: { x: source, y: data.y }, epochs: 2, batchSize: 10, verbose: 0 });
+  assert.equal(history.records.length, 2);
+  const training = calls.filter((c) => c.training);
+  assert.deepEqual(
+    training.map((c) => [c.epoch, c.n]),
+    [
+      [1, 10],
+      [1, 10],
+      [1, 4],
+      [2, 10],
+      [2, 10],
+      [2, 4],
+    ],
+  );
+  assert.deepEqual(
+    calls.filter((c) => !c.training).map((c) => c.n),
+    [24, 24],
+  );
+  assert.equal(tf.memory().numTensors, start, "batch tensors are disposed");
+});
