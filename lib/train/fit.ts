@@ -227,7 +227,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
   const rng: Rng = createRng(options.seed ?? 0);
   const shuffleRng = rng.fork("shuffle");
   const dropoutRng = rng.fork("dropout");
-  const variables = trainableVariables(model);
+  let variables = trainableVariables(model);
   if (variables.length === 0) throw new Error(`fit: model ${model.name} has no trainable weights (all frozen?)`);
 
   const callbacks: Callback[] = [...(options.callbacks ?? [])];
@@ -240,6 +240,9 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const epochStart = performance.now();
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
+      // Re-read every epoch so a callback may unfreeze layers for fine-tuning part-way through.
+      variables = trainableVariables(model);
+      if (variables.length === 0) throw new Error(`fit: model ${model.name} has no trainable weights at epoch ${epoch} (all frozen?)`);
       const order = options.shuffle === false ? range(0, n) : shuffleRng.shuffle(range(0, n));
       const seenLabels: number[] = [];
       const seenPredictions: number[] = [];

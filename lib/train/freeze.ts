@@ -61,7 +61,22 @@ function freezeBatchNorms(layers: readonly tf.layers.Layer[]): void {
   }
 }
 
+/**
+ * A tf.Sequential builds its inner model lazily on first call and then resets every weight's
+ * `trainable` flag from the model's; build it now so per-weight freezing is not undone later.
+ */
+function ensureBuilt(layers: readonly tf.layers.Layer[]): void {
+  for (const layer of layers) {
+    if (layer instanceof tf.Sequential) {
+      const sequential = layer as unknown as { model?: unknown; build(): void };
+      if (sequential.model == null) sequential.build();
+    }
+    if (layer instanceof tf.LayersModel) ensureBuilt(layer.layers);
+  }
+}
+
 export function freezeLayers(model: tf.LayersModel, spec: FreezeSpec, options: FreezeOptions = {}): FreezeResult {
+  ensureBuilt([model]);
   const frozenLayers: string[] = [];
   const frozenWeights: string[] = [];
   const backbone = backboneLayers(model, options);

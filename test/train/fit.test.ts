@@ -12,6 +12,7 @@ import {
   loadCheckpoint,
   modelCheckpoint,
   reduceLROnPlateau,
+  unfreezeAll,
   withSeed,
   type Callback,
   type EpochRecord,
@@ -344,4 +345,31 @@ test("inputs can come from a BatchSource built per batch (e.g. on-the-fly augmen
     [24, 24],
   );
   assert.equal(tf.memory().numTensors, start, "batch tensors are disposed");
+});
+
+test("a callback can unfreeze the backbone part-way through (fine-tuning)", async () => {
+  const data = blobs(30, 18);
+  const model = tinyMlp(2);
+  const first = model.layers[0].name;
+  freezeLayers(model, 1);
+  const snapshots: number[][] = [];
+  await fit(model, {
+    x: data.x,
+    y: data.y,
+    epochs: 3,
+    verbose: 0,
+    optimizer: { name: "adam", lr: 0.05 },
+    callbacks: [
+      {
+        onEpochBegin(epoch, ctx) {
+          if (epoch === 3) unfreezeAll(ctx.model);
+        },
+        onEpochEnd() {
+          snapshots.push(namedWeights(model)[`${first}/kernel`]);
+        },
+      },
+    ],
+  });
+  assert.deepEqual(snapshots[1], snapshots[0], "frozen during epochs 1–2");
+  assert.notDeepEqual(snapshots[2], snapshots[1], "trains after unfreezing at epoch 3");
 });
