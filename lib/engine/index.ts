@@ -1,3 +1,31 @@
+/**
+ * lib/engine — where tensors are computed, and the image backbones that run there.
+ *
+ *   const engine = await initEngine();                 // tfjs-node-gpu → tfjs-node → wasm (all cores) → cpu; prints why
+ *   const backbone = await loadMobileNetV2();          // ImageNet, 224×224, 1280-d `global_pool` embedding
+ *   const { embeddings } = await embedImages({ backbone, files });   // cached in outputs/cache/embeddings
+ *   const net = createBackbone("resnet18", { inputSize: 128, seed: 0 });  // random init, trainable
+ *
+ * Importing this folder also gives the wasm backend the training kernels it lacks (see kernels.ts) once
+ * initEngine runs. Other folders import TensorFlow.js as usual ("@tensorflow/tfjs"); the backend is global.
+ */
 export { initEngine, parseBackendSetting, parseThreadsSetting, availableCores, BACKEND_SETTING, THREADS_SETTING } from "./backend";
 export type { EngineBackend, EngineInfo, EngineOptions } from "./backend";
 export { registerTrainingKernels, WASM_TRAINING_KERNEL_NAMES } from "./kernels";
+export {
+  loadMobileNetV2,
+  createBackbone,
+  loadBackbone,
+  makeEmbed,
+  scaleToMinusOneOne,
+  resolveModelsDir,
+  hasPretrainedMobileNet,
+  BACKBONE_NAMES,
+  MODELS_DIR_SETTING,
+  MOBILENET_EMBEDDING_LAYER,
+} from "./backbones";
+export type { Backbone, BackboneName, CreateBackboneOptions } from "./backbones";
+export { compileFrozenForward } from "./frozen";
+export { diskModelHandler, loadLayersModelFrom, readModelArtifacts } from "./io";
+export { embedImages, embeddingMatrix, fileContentHash } from "./embed";
+export type { EmbedOptions, EmbedResult, EmbeddingMatrix, ImageAugmentation } from "./embed";

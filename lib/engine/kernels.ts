@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
  *
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter or
  * DepthwiseConv2dNativeBackpropInput, and its Conv2DBackpropInput is slow. Each is written here with
- * fast existing wasm ops (XNNPACK convolutions, transposes, strided slices):
+ * fast existing wasm ops (XNNPACK convolutions, transposes, strided slices), MaxPoolGrad in JS:
  *  - filter gradient = one ordinary convolution over transposed tensors (batch ↔ channels) with
  *    dilation = the forward stride;
  *  - input gradient = convolution of the (zero-dilated) output gradient with the flipped filter.
@@ -201,6 +201,70 @@ function depthwiseBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Ten
   });
 }
 
+interface WasmHeapAccess {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * MaxPoolGrad in plain JS over the wasm heap (the stock wasm kernel is several times slower).
+ * Each window's gradient goes to its first maximum in row-major order, as in tfjs's cpu kernel.
+ */
+function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
+  const input = inputs.input as tf.TensorInfo;
+  const dy = inputs.dy as tf.TensorInfo;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const heap = backend as unknown as WasmHeapAccess;
+  const out = heap.makeOutput(input.shape, "float32");
+  // Views are taken after the allocation above, which may have grown (and replaced) the heap buffer.
+  const dx = heap.typedArrayFromHeap(out);
+  const x = heap.typedArrayFromHeap(input);
+  const g = heap.typedArrayFromHeap(dy);
+  dx.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const { filterHeight, filterWidth } = info;
+  const { top, left } = info.padInfo;
+  const best = new Float32Array(channels);
+  const bestAt = new Int32Array(channels);
+  let gi = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      const y0 = Math.max(0, oy * strideHeight - top);
+      const y1 = Math.min(inHeight, oy * strideHeight - top + filterHeight);
+      for (let ox = 0; ox < outWidth; ox++) {
+        const x0 = Math.max(0, ox * strideWidth - left);
+        const x1 = Math.min(inWidth, ox * strideWidth - left + filterWidth);
+        best.fill(Number.NEGATIVE_INFINITY);
+        bestAt.fill(-1);
+        for (let yy = y0; yy < y1; yy++) {
+          for (let xx = x0; xx < x1; xx++) {
+            const base = ((b * inHeight + yy) * inWidth + xx) * channels;
+            for (let c = 0; c < channels; c++) {
+              const v = x[base + c];
+              if (v > best[c]) {
+                best[c] = v;
+                bestAt[c] = base + c;
+              }
+            }
+          }
+        }
+        for (let c = 0; c < channels; c++, gi++) {
+          if (bestAt[c] >= 0) dx[bestAt[c]] += g[gi];
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** FusedBatchNorm gradient: same math as tfjs-core's, with per-channel factors applied by broadcasting. */
 const fusedBatchNormGrad: tf.GradConfig = {
   kernelName: tf.FusedBatchNorm,
@@ -236,6 +300,7 @@ const WASM_TRAINING_KERNELS: Array<[string, (args: KernelArgs) => tf.TensorInfo]
   [tf.Conv2DBackpropFilter, conv2DBackpropFilter],
   [tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput],
   [tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilter],
+  [tf.MaxPoolGrad, maxPoolGrad],
 ];
 
 let registered = false;

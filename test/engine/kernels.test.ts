@@ -118,3 +118,28 @@ for (const kernel of [1, 3, 7]) {
     }
   }
 }
+
+for (const size of [2, 3]) {
+  for (const stride of [1, 2]) {
+    for (const pad of ["same", "valid"] as const) {
+      test(`maxPool gradient matches cpu: pool ${size}, stride ${stride}, ${pad}`, async () => {
+        await initEngine({ backend: "wasm", log: false });
+        const xShape = [N, H, W, 5];
+        const seed = `pool:${size}:${stride}:${pad}`;
+        // Rounded values make ties common: the gradient must go to the first maximum, as on cpu.
+        const xData = randomArray(`${seed}:x`, sizeOf(xShape)).map((v) => Math.round(v * 2));
+        const compute = (): tf.Tensor[] => {
+          const x = tf.tensor4d(xData, xShape as [number, number, number, number]);
+          const probe = (a: tf.Tensor): tf.Tensor => {
+            const y = tf.maxPool(a as tf.Tensor4D, size, stride, pad);
+            return tf.sum(tf.mul(y, tf.tensor(randomArray(`${seed}:r`, y.size), y.shape)));
+          };
+          return [tf.grad(probe)(x)];
+        };
+        const expected = await on("cpu", compute);
+        const actual = await on("wasm", compute);
+        assertClose(actual[0], expected[0], "dx", 1e-6);
+      });
+    }
+  }
+}
