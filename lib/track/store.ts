@@ -205,7 +205,8 @@ export class FileStore {
       const used = fs
         .readdirSync(this.root)
         .concat(fs.existsSync(path.join(this.root, ".trash")) ? fs.readdirSync(path.join(this.root, ".trash")) : [])
-        .filter((n) => /^\d+$/.test(n))
+        // MLflow ≥ 2.x picks huge random ids; count only small sequential ones (exact as JS numbers).
+        .filter((n) => /^\d{1,15}$/.test(n))
         .map(Number);
       let id = used.length === 0 ? 1 : Math.max(...used) + 1;
       // mkdir is atomic: even a writer that ignores our lock cannot take the same id.

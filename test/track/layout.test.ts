@@ -195,3 +195,13 @@ test("resuming a run by id appends to it and marks it RUNNING again", () => {
   );
   assert.equal(store.findRun(first.runId).status, "FINISHED");
 });
+
+test("experiments created by MLflow with huge random ids do not disturb our sequential ids", () => {
+  const root = tempRoot();
+  const store = new FileStore(root);
+  fs.mkdirSync(path.join(root, "272381012917094421"));
+  fs.writeFileSync(path.join(root, "272381012917094421", "meta.yaml"), "artifact_location: file:///x\ncreation_time: 1\nexperiment_id: '272381012917094421'\nlast_update_time: 1\nlifecycle_stage: active\nname: from-mlflow\n");
+  assert.equal(store.getOrCreateExperiment("ours"), "1");
+  assert.equal(store.getOrCreateExperiment("from-mlflow"), "272381012917094421");
+  assert.equal(store.getOrCreateExperiment("ours-2"), "2");
+});
