@@ -1,11 +1,9 @@
 /**
- * One benchmark run: `npm run tune:bench -- --fn <branin|rosenbrock5|mixed3> --sampler <tpe|tpe-mv|random> --trials N --seed S`.
+ * One benchmark run: `npm run tune:bench -- --fn <branin|rosenbrock5|mixed3> --sampler <tpe|tpe-optuna31|random> --trials N --seed S`.
  * Prints one JSON object last: { fn, sampler, trials, seed, best_value, seconds }.
  */
-import { createStudy, RandomSampler, TpeSampler, type Sampler } from "../../lib/tune";
+import { createStudy, OPTUNA_31_TPE, RandomSampler, TpeSampler, type Sampler } from "../../lib/tune";
 import { BENCH_FUNCTIONS } from "./functions";
-
-export type BenchSampler = "tpe" | "tpe-mv" | "random";
 
 export interface BenchResult {
   fn: string;
@@ -19,9 +17,9 @@ export interface BenchResult {
 
 export function makeSampler(kind: string, seed: number): Sampler {
   if (kind === "tpe") return new TpeSampler({ seed });
-  if (kind === "tpe-mv") return new TpeSampler({ seed, multivariate: true });
+  if (kind === "tpe-optuna31") return new TpeSampler({ ...OPTUNA_31_TPE, seed });
   if (kind === "random") return new RandomSampler({ seed });
-  throw new Error(`--sampler must be tpe, tpe-mv or random, got "${kind}"`);
+  throw new Error(`--sampler must be tpe, tpe-optuna31 or random, got "${kind}"`);
 }
 
 export async function runBench(fnName: string, samplerKind: string, trials: number, seed: number): Promise<BenchResult> {

@@ -18,14 +18,31 @@ export interface TpeSamplerOptions {
   priorWeight?: number;
   considerMagicClip?: boolean;
   considerEndpoints?: boolean;
-  /** Model parameters jointly (one kernel per trial over all parameters) instead of one by one. Optuna: false. */
+  /** Model parameters jointly (one kernel per trial over all parameters) instead of one by one. Ours: true; Optuna: false. */
   multivariate?: boolean;
+  /** Kernel bandwidth rule, see ParzenEstimatorParameters.bandwidth. Ours: "optuna4"; Optuna 3.1: "optuna3". */
+  bandwidth?: "optuna3" | "optuna4";
+  /** See ParzenEstimatorParameters.peakNormalizedKernels. Ours: true (as Optuna 3.1 computes it). */
+  peakNormalizedKernels?: boolean;
 }
+
+/** The settings of Optuna 3.1's default TPESampler, to reproduce it exactly (univariate). */
+export const OPTUNA_31_TPE: TpeSamplerOptions = Object.freeze({
+  nStartupTrials: 10,
+  nEiCandidates: 24,
+  multivariate: false,
+  bandwidth: "optuna3",
+  peakNormalizedKernels: true,
+});
 
 type Score = [stepKey: number, loss: number];
 
 /**
- * Tree-structured Parzen Estimator (Bergstra et al. 2011) with Optuna 3.1's defaults.
+ * Tree-structured Parzen Estimator (Bergstra et al. 2011), Optuna's algorithm.
+ * Defaults: Optuna's (10 random startup trials, 24 EI candidates, γ(n) = min(⌈0.1·n⌉, 25), flat-then-ramped
+ * weights, prior weight 1, magic clip, no endpoints) except that parameters are modelled jointly
+ * (multivariate, per-dimension neighbour bandwidths as in Optuna 4), which measured better on
+ * bench/tune (see bench/README.md). `new TpeSampler({ ...OPTUNA_31_TPE, seed })` reproduces Optuna 3.1's default.
  * Finished trials are split into the best γ(n) ("below", density l) and the rest ("above", density g);
  * candidates are drawn from l and the one with the largest log l − log g is suggested.
  * Pruned trials take part, ranked after complete ones by how far they got (Optuna's rule).
@@ -44,7 +61,7 @@ export class TpeSampler implements Sampler {
     this.nStartupTrials = options.nStartupTrials ?? 10;
     this.nEiCandidates = options.nEiCandidates ?? 24;
     this.gamma = options.gamma ?? defaultGamma;
-    this.multivariate = options.multivariate ?? false;
+    this.multivariate = options.multivariate ?? true;
     this.parzen = {
       considerPrior: options.considerPrior ?? true,
       priorWeight: options.priorWeight ?? 1.0,
@@ -52,6 +69,8 @@ export class TpeSampler implements Sampler {
       considerEndpoints: options.considerEndpoints ?? false,
       weights: options.weights ?? defaultWeights,
       multivariate: this.multivariate,
+      bandwidth: options.bandwidth ?? "optuna4",
+      peakNormalizedKernels: options.peakNormalizedKernels ?? true,
     };
     this.random = new RandomSampler({ seed: this.seed });
   }
