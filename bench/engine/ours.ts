@@ -1,0 +1,107 @@
+/**
+ * One engine benchmark in this process (run by bench/engine/run.ts, one fresh process per benchmark so that
+ * start-up state and peak RSS are its own). Prints one JSON line: {"value": …, "unit": …, "samples": […], …}.
+ *
+ *   node --import tsx bench/engine/ours.ts mobilenet|smallcnn|embed-all [--runs 5]
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { embedImages, initEngine, loadMobileNetV2 } from "../../lib/engine";
+import { imagePath, loadPoiDataset } from "../../lib/data";
+import { createRng } from "../../lib/util";
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function randomTensor(shape: number[], seed: number, low: number, high: number): tf.Tensor {
+  const rng = createRng(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = rng.uniform(low, high);
+  return tf.tensor(data, shape);
+}
+
+/** Frozen MobileNetV2 224×224, batch 32: images per second (forward only, preprocessing included). */
+async function mobilenet(runs: number): Promise<object> {
+  const backbone = await loadMobileNetV2();
+  const pixels = randomTensor([32, 224, 224, 3], 1, 0, 255) as tf.Tensor4D;
+  const once = (): number => {
+    const start = performance.now();
+    const out = backbone.embed(pixels);
+    out.dataSync();
+    out.dispose();
+    return (performance.now() - start) / 1000;
+  };
+  once();
+  once(); // warm-up: XNNPACK operator creation, weight packing
+  const seconds = Array.from({ length: runs }, once);
+  return { value: 32 / median(seconds), unit: "img/s", samples: seconds.map((s) => 32 / s) };
+}
+
+/** The issue's small CNN: conv16-bn-pool-conv32-gap-dense; 256 images 64×64, batch 32, Adam: seconds per epoch. */
+async function smallCnn(runs: number): Promise<object> {
+  const input = tf.input({ shape: [64, 64, 3] });
+  let h = tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
+  h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
+  h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
+  const output = tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  const x = randomTensor([256, 64, 64, 3], 2, -1, 1);
+  const labels = createRng(3);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: 256 }, () => labels.int(3)), "int32"), 3);
+  const epoch = async (): Promise<number> => {
+    const start = performance.now();
+    await model.fit(x, y, { epochs: 1, batchSize: 32, shuffle: true, verbose: 0 });
+    return (performance.now() - start) / 1000;
+  };
+  await epoch(); // warm-up
+  const tensors = tf.memory().numTensors;
+  const seconds: number[] = [];
+  for (let i = 0; i < runs; i++) seconds.push(await epoch());
+  if (tf.memory().numTensors !== tensors) throw new Error(`small CNN: tensors ${tensors} → ${tf.memory().numTensors} (leak)`);
+  return { value: median(seconds), unit: "s/epoch", samples: seconds };
+}
+
+/** All dataset images: decode + resize to 224 + MobileNetV2 forward + cache write, into an empty cache. */
+async function embedAll(): Promise<object> {
+  const started = performance.now();
+  const dataset = loadPoiDataset();
+  const files = dataset.records.map((record) => imagePath(dataset.dataDir, record));
+  const backbone = await loadMobileNetV2();
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "poi-bench-cache-"));
+  try {
+    const result = await embedImages({ backbone, files, cacheDir, batchSize: 32 });
+    const seconds = (performance.now() - started) / 1000;
+    const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    return { value: seconds, unit: "s", images: files.length, computed: result.computed, peakRssMb };
+  } finally {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const which = process.argv[2];
+  const runsAt = process.argv.indexOf("--runs");
+  const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 5;
+  const engine = await initEngine();
+  let result: object;
+  if (which === "mobilenet") result = await mobilenet(runs);
+  else if (which === "smallcnn") result = await smallCnn(runs);
+  else if (which === "embed-all") result = await embedAll();
+  else throw new Error(`bench/engine/ours.ts: unknown benchmark "${which}" (mobilenet | smallcnn | embed-all)`);
+  console.log(JSON.stringify({ ...result, backend: engine.backend, threads: engine.threads }));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
