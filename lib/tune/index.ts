@@ -14,3 +14,16 @@ export { MedianPruner, NopPruner, PercentilePruner, type Pruner, type Percentile
 export { InMemoryStorage } from "./storage/memory";
 export { SqliteStorage, type SqliteStorageOptions } from "./storage/sqlite";
 export type { StudyStorage, StudySummary } from "./storage/types";
+export { getParamImportances, type ImportanceOptions, type TrialSource } from "./importance";
+export {
+  plotContour,
+  plotIntermediateValues,
+  plotOptimizationHistory,
+  plotParallelCoordinate,
+  plotParamImportances,
+  plotSlice,
+  type ContourOptions,
+  type PlotlyFigure,
+  type PlotSource,
+  type TargetOptions,
+} from "./plots";
