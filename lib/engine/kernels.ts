@@ -228,10 +228,15 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const dx = heap.typedArrayFromHeap(out);
   const x = heap.typedArrayFromHeap(input);
   const g = heap.typedArrayFromHeap(dy);
-  dx.fill(0);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;
+  const windowsInside = top === 0 && left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth;
+  if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && windowsInside) {
+    maxPool2x2Grad(x, g, dx, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
+    return out;
+  }
+  dx.fill(0);
   const best = new Float32Array(channels);
   const bestAt = new Int32Array(channels);
   let gi = 0;
@@ -262,6 +267,97 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
       }
     }
   }
+  return out;
+}
+
+/** The common 2×2 / stride 2 / valid case: windows do not overlap, so every input cell is written once. */
+function maxPool2x2Grad(
+  x: Float32Array,
+  g: Float32Array,
+  dx: Float32Array,
+  batchSize: number,
+  inHeight: number,
+  inWidth: number,
+  channels: number,
+  outHeight: number,
+  outWidth: number,
+): void {
+  if (outHeight * 2 !== inHeight || outWidth * 2 !== inWidth) dx.fill(0); // odd sizes: last row/column gets no gradient
+  const rowStride = inWidth * channels;
+  let gi = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      const rowBase = (b * inHeight + 2 * oy) * rowStride;
+      for (let ox = 0; ox < outWidth; ox++) {
+        const p00 = rowBase + 2 * ox * channels;
+        const p01 = p00 + channels;
+        const p10 = p00 + rowStride;
+        const p11 = p10 + channels;
+        for (let c = 0; c < channels; c++, gi++) {
+          const v00 = x[p00 + c];
+          const v01 = x[p01 + c];
+          const v10 = x[p10 + c];
+          const v11 = x[p11 + c];
+          // First maximum in row-major window order wins, as in tfjs's cpu kernel.
+          let best = v00;
+          let at = 0;
+          if (v01 > best) {
+            best = v01;
+            at = 1;
+          }
+          if (v10 > best) {
+            best = v10;
+            at = 2;
+          }
+          if (v11 > best) at = 3;
+          const grad = g[gi];
+          dx[p00 + c] = at === 0 ? grad : 0;
+          dx[p01 + c] = at === 1 ? grad : 0;
+          dx[p10 + c] = at === 2 ? grad : 0;
+          dx[p11 + c] = at === 3 ? grad : 0;
+        }
+      }
+    }
+  }
+}
+
+type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+
+/** Originals of the kernels that only get a fast path here; other cases are handed back to them. */
+const stockKernels = new Map<string, KernelFn>();
+
+function stock(name: string): KernelFn {
+  const kernel = stockKernels.get(name);
+  if (!kernel) throw new Error(`engine kernels: stock wasm ${name} was not kept`);
+  return kernel;
+}
+
+/**
+ * GatherV2 along axis 0 (what batching does: x[indices]) as row copies on the wasm heap; the stock kernel
+ * indexes element by element. Other cases go to the stock kernel.
+ */
+function gatherV2(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as tf.TensorInfo;
+  const indices = inputs.indices as tf.TensorInfo;
+  const { axis, batchDims } = attrs as unknown as tf.GatherV2Attrs;
+  const rank = x.shape.length;
+  const normalizedAxis = axis < 0 ? axis + rank : axis;
+  if (normalizedAxis !== 0 || (batchDims ?? 0) !== 0 || x.dtype !== "float32" || indices.dtype !== "int32" || rank < 1) {
+    return stock(tf.GatherV2)(args);
+  }
+  const heap = backend as unknown as WasmHeapAccess & { typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array };
+  const index = heap.typedArrayFromHeap(indices) as unknown as Int32Array;
+  const rows = x.shape[0];
+  for (let i = 0; i < index.length; i++) {
+    if (index[i] < 0 || index[i] >= rows) return stock(tf.GatherV2)(args); // the stock kernel reports the bad index
+  }
+  const rowSize = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = heap.makeOutput([...indices.shape, ...x.shape.slice(1)], "float32");
+  const target = heap.typedArrayFromHeap(out);
+  const source = heap.typedArrayFromHeap(x);
+  const ids = heap.typedArrayFromHeap(indices) as unknown as Int32Array; // re-read: the allocation may have moved the heap
+  for (let i = 0; i < ids.length; i++) target.set(source.subarray(ids[i] * rowSize, (ids[i] + 1) * rowSize), i * rowSize);
   return out;
 }
 
@@ -303,6 +399,11 @@ const WASM_TRAINING_KERNELS: Array<[string, (args: KernelArgs) => tf.TensorInfo]
   [tf.MaxPoolGrad, maxPoolGrad],
 ];
 
+/** Stock wasm kernels given a fast path for common cases (the rest is delegated to the originals). */
+const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
+  [tf.GatherV2, gatherV2],
+];
+
 let registered = false;
 
 /** Register the wasm training kernels and the FusedBatchNorm gradient (idempotent). */
@@ -312,9 +413,18 @@ export function registerTrainingKernels(): void {
     if (tf.getKernel(kernelName, "wasm") != null) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
+  for (const [kernelName, kernelFunc] of WASM_FAST_PATHS) {
+    const original = tf.getKernel(kernelName, "wasm");
+    if (!original) continue;
+    stockKernels.set(kernelName, original.kernelFunc as unknown as KernelFn);
+    tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({ ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
   tf.registerGradient(fusedBatchNormGrad);
   registered = true;
 }
 
 /** The kernels this module provides, for tests and docs. */
 export const WASM_TRAINING_KERNEL_NAMES = WASM_TRAINING_KERNELS.map(([name]) => name);
+/** Stock wasm kernels that get a faster path for common cases. */
+export const WASM_FAST_PATH_KERNEL_NAMES = WASM_FAST_PATHS.map(([name]) => name);

@@ -143,3 +143,22 @@ for (const size of [2, 3]) {
     }
   }
 }
+
+test("GatherV2 fast path (rows along axis 0) matches cpu; other axes and bad indices still go to the stock kernel", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  const shape: [number, number, number, number] = [6, 5, 4, 3];
+  const data = randomArray("fast:x", sizeOf(shape));
+  const compute = (): tf.Tensor[] => {
+    const x = tf.tensor4d(data, shape);
+    return [
+      tf.gather(x, tf.tensor1d([5, 0, 0, 3], "int32")),
+      tf.gather(x, tf.tensor2d([[1, 2], [4, 4]], [2, 2], "int32")),
+      tf.gather(x, tf.tensor1d([1, 2], "int32"), 2),
+    ];
+  };
+  const expected = await on("cpu", compute);
+  const actual = await on("wasm", compute);
+  expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-7));
+  await tf.setBackend("wasm");
+  assert.throws(() => tf.gather(tf.zeros([2, 3]), tf.tensor1d([7], "int32")), /7/);
+});
