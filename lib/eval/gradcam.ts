@@ -10,7 +10,7 @@
  *
  * Targets:
  * - a LayersModel image → class scores: `score: "logit"` (default) explains the pre-softmax score — a final softmax
- *   (an Activation layer, or a Dense layer's softmax activation) is skipped, because the probability saturates and
+ *   (a Softmax or Activation layer, or a Dense layer's softmax activation) is skipped, because the probability saturates and
  *   its gradient fades for confident predictions; `score: "output"` uses the model output as is.
  * - `{ backbone, head }` for fusion models whose image branch is a separate backbone: the gradient flows through
  *   `head(embedding, indices)` — any differentiable tf function, typically
@@ -29,7 +29,7 @@ export type EmbeddingHead = (embedding: tf.Tensor, indices: readonly number[]) =
 export type GradCamTarget = tf.LayersModel | { backbone: tf.LayersModel; head: EmbeddingHead };
 
 export interface GradCamOptions {
-  /** Convolutional layer to explain; default the last layer with a 4-D output (the one before global pooling). */
+  /** Convolutional layer to explain; default the last layer with a 4-D output larger than 1×1 (the one before global pooling). */
   layerName?: string;
   /** Class per image (number for all, array per image); default the predicted class. */
   classIndex?: number | readonly number[];
@@ -85,12 +85,14 @@ export function findConvTensor(model: tf.LayersModel, layerName?: string): Symbo
     if (rank(found) !== 4) throw new Error(`Grad-CAM: layer "${layerName}" outputs shape ${JSON.stringify(found.shape)}, not [batch, h, w, channels]`);
     return found;
   }
-  const found = candidates.find((t) => rank(t) === 4 && !(t.sourceLayer instanceof tf.LayersModel));
+  // Skip 1×1 maps (e.g. a classifier written as a 1×1 convolution after pooling): nothing to localise there.
+  const spatial = (t: Symbolic) => !(t.shape[1] === 1 && t.shape[2] === 1);
+  const found = candidates.find((t) => rank(t) === 4 && spatial(t) && !(t.sourceLayer instanceof tf.LayersModel));
   if (!found) throw new Error(`Grad-CAM: model ${model.name} has no 4-D (convolutional) activation to explain`);
   return found;
 }
 
-/** The layer Grad-CAM uses by default: the last one with a 4-D output. */
+/** The layer Grad-CAM uses by default: the last one with a 4-D output larger than 1×1. */
 export function defaultGradCamLayer(model: tf.LayersModel): string {
   return findConvTensor(model).sourceLayer.name;
 }
@@ -108,9 +110,10 @@ function replay(target: Symbolic, values: Map<number, tf.Tensor>, skipSoftmaxOf?
   const inputs = node.inputTensors.map((t) => replay(t, values, skipSoftmaxOf));
   let outputs: tf.Tensor | tf.Tensor[];
   const config = layer.getConfig() as { activation?: string; useBias?: boolean };
-  if (target.id === skipSoftmaxOf && config.activation === "softmax" && layer.getClassName() === "Activation") {
+  const className = layer.getClassName();
+  if (target.id === skipSoftmaxOf && (className === "Softmax" || (className === "Activation" && config.activation === "softmax"))) {
     outputs = inputs[0];
-  } else if (target.id === skipSoftmaxOf && config.activation === "softmax" && layer.getClassName() === "Dense") {
+  } else if (target.id === skipSoftmaxOf && className === "Dense" && config.activation === "softmax") {
     const [kernel, bias] = layer.getWeights();
     const x = inputs[0];
     const flat = x.reshape([-1, x.shape[x.shape.length - 1]]);

@@ -1,6 +1,9 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "../../lib/data/paths";
 import { withSeed } from "../../lib/train";
 import { createRng } from "../../lib/util/random";
 import {
@@ -246,4 +249,86 @@ test("gradCamExamples picks the most confident right and wrong predictions per c
     [2, false],
     [3, false],
   ]);
+});
+
+test("logit mode skips a final Softmax layer or softmax Activation layer; 1×1 maps are not the default layer", () => {
+  for (const kind of ["softmax-layer", "activation-layer"] as const) {
+    const model = withSeed(8, () => {
+      const input = tf.input({ shape: [6, 6, 2] });
+      let h = tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: "relu", name: "conv" }).apply(input) as tf.SymbolicTensor;
+      h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.reshape({ targetShape: [1, 1, 3] }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.conv2d({ filters: 3, kernelSize: 1, name: "classifier_1x1" }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.flatten({}).apply(h) as tf.SymbolicTensor;
+      const out = (kind === "softmax-layer" ? tf.layers.softmax() : tf.layers.activation({ activation: "softmax" })).apply(h) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: out });
+    });
+    assert.equal(defaultGradCamLayer(model), "conv", kind);
+    const x = randomInput(4, 2);
+    const probs = (model.predict(x) as tf.Tensor).arraySync() as number[][];
+    const results = gradCam(model, x);
+    results.forEach((r, b) => r.probabilities.forEach((p, k) => assert.ok(Math.abs(p - probs[b][k]) < 1e-5, `${kind}: softmax(logits) = output`)));
+    // The logits are not probabilities (they do not sum to 1) …
+    const parts = gradCamParts(model, x);
+    assert.ok(Math.abs(parts.scores.sum(1).arraySync()[0] - 1) > 1e-3, kind);
+    // … while "output" mode explains the softmax output itself.
+    const outParts = gradCamParts(model, x, { score: "output" });
+    outParts.scores.arraySync().forEach((row, b) => row.forEach((v, k) => assert.ok(Math.abs(v - probs[b][k]) < 1e-6)));
+    tf.dispose([parts.activations, parts.gradients, parts.scores, outParts.activations, outParts.gradients, outParts.scores, x]);
+  }
+});
+
+test("Grad-CAM leaves no tensors behind", () => {
+  const model = tinyCnn(2);
+  const x = randomInput(1, 3);
+  gradCam(model, x); // warm-up: layers build lazily
+  const before = tf.memory().numTensors;
+  gradCam(model, x);
+  gradCamImages(model, [{ width: 6, height: 6, data: new Float32Array(6 * 6 * 3) }], {
+    preprocess: (p) => tf.slice(p, [0, 0, 0, 0], [-1, -1, -1, 2]) as tf.Tensor4D,
+  });
+  assert.equal(tf.memory().numTensors, before);
+  x.dispose();
+});
+
+const MOBILENET_DIR = [process.env.POI_MODELS_DIR, path.join(PROJECT_ROOT, "models"), path.join(PROJECT_ROOT, "..", "shared", "models")]
+  .filter((d): d is string => Boolean(d))
+  .map((d) => path.join(d, "mobilenet_v2_1.0_224", "tfjs"))
+  .find((d) => fs.existsSync(path.join(d, "model.json")));
+
+/** Pure tfjs cannot read files in Node: load model.json + shards into memory. */
+async function loadFromDisk(dir: string): Promise<tf.LayersModel> {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8")) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
+  const all = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(dir, p)))));
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+}
+
+test("ImageNet MobileNetV2: default layer, logits behind its Softmax layer, gradient = classifier weights / 49", { skip: !MOBILENET_DIR }, async () => {
+  const model = await loadFromDisk(MOBILENET_DIR as string);
+  // The network ends conv_62 (7×7×1280, relu6) → global_pool → reshape → conv_64 (1×1 classifier) → reshape → softmax.
+  assert.equal(defaultGradCamLayer(model), "conv_62");
+  const rng = createRng(5);
+  const x = tf.tensor4d(Float32Array.from({ length: 224 * 224 * 3 }, () => rng.uniform(-1, 1)), [1, 224, 224, 3]);
+  const parts = gradCamParts(model, x);
+  const probs = (model.predict(x) as tf.Tensor).dataSync();
+  const scores = parts.scores.dataSync();
+  const max = Math.max(...scores);
+  const exps = Array.from(scores, (v) => Math.exp(v - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < 1001; k += 50) assert.ok(Math.abs(exps[k] / total - probs[k]) < 1e-5);
+  // The logit is linear in the pooled activations: ∂logit_c/∂A[i, j, k] = kernel[k, c] / 49.
+  const c = parts.classIndices[0];
+  const kernel = model.getLayer("conv_64").getWeights()[0].dataSync(); // [1, 1, 1280, 1001]
+  const grads = parts.gradients.dataSync();
+  for (let p = 0; p < 49; p += 7) {
+    for (let k = 0; k < 1280; k += 97) {
+      const expected = kernel[k * 1001 + c] / 49;
+      assert.ok(Math.abs(grads[p * 1280 + k] - expected) < 1e-6, `position ${p} channel ${k}`);
+    }
+  }
+  assert.deepEqual(parts.activations.shape, [1, 7, 7, 1280]);
+  tf.dispose([parts.activations, parts.gradients, parts.scores, x]);
+  model.dispose();
 });
