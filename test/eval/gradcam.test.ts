@@ -270,7 +270,7 @@ test("logit mode skips a final Softmax layer or softmax Activation layer; 1×1 m
     results.forEach((r, b) => r.probabilities.forEach((p, k) => assert.ok(Math.abs(p - probs[b][k]) < 1e-5, `${kind}: softmax(logits) = output`)));
     // The logits are not probabilities (they do not sum to 1) …
     const parts = gradCamParts(model, x);
-    assert.ok(Math.abs(parts.scores.sum(1).arraySync()[0] - 1) > 1e-3, kind);
+    assert.ok(Math.abs((parts.scores.sum(1).arraySync() as number[])[0] - 1) > 1e-3, kind);
     // … while "output" mode explains the softmax output itself.
     const outParts = gradCamParts(model, x, { score: "output" });
     outParts.scores.arraySync().forEach((row, b) => row.forEach((v, k) => assert.ok(Math.abs(v - probs[b][k]) < 1e-6)));
