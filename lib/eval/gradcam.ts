@@ -5,18 +5,21 @@
  *
  * How the gradient is taken: the model's layer graph is replayed eagerly (each layer's `apply` on concrete
  * tensors, inference mode, weights shared with the model): first from the inputs to the chosen layer, then —
- * inside `tf.valueAndGrad` — from that layer's activations to the output. Works for Sequential and functional
+ * inside `tf.grad` — from that layer's activations to the output. Works for Sequential and functional
  * LayersModels (MobileNetV2 from lib/engine, CNNs trained from scratch) without rebuilding them.
  *
  * Targets:
  * - a LayersModel image → class scores: `score: "logit"` (default) explains the pre-softmax score — a final softmax
  *   (a Softmax or Activation layer, or a Dense layer's softmax activation) is skipped, because the probability saturates and
  *   its gradient fades for confident predictions; `score: "output"` uses the model output as is.
+ * - a multi-input LayersModel (image + metadata) whose backbone is nested as a layer (`backbone.apply(image)`):
+ *   nested models are opened and replayed layer by layer, so the default layer is found inside the backbone; give
+ *   all inputs (`gradCam(model, [images, meta])`, or `modelInputs` in gradCamImages). A nested model used twice
+ *   (shared weights on two inputs) is refused.
  * - `{ backbone, head }` for fusion models whose image branch is a separate backbone: the gradient flows through
  *   `head(embedding, indices)` — any differentiable tf function, typically
  *   `(e, idx) => fusion.apply([e, tf.gather(metaTensor, idx)], { training: false })` — so the explained score is
  *   head(backbone(image), metadata). Return logits from the head. The conv layer is found inside the backbone.
- *   A backbone nested as a single layer inside a fusion LayersModel cannot be opened: pass it this way instead.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RgbImage } from "../data";
@@ -55,79 +58,134 @@ function rank(tensor: Symbolic): number {
   return tensor.shape.length;
 }
 
-/** Every symbolic tensor the outputs depend on, nearest to the outputs first (breadth-first). */
-function ancestors(model: tf.LayersModel): Symbolic[] {
-  const seen = new Set<number>();
-  const order: Symbolic[] = [];
-  const queue = [...model.outputs];
-  while (queue.length) {
-    const t = queue.shift() as Symbolic;
-    if (seen.has(t.id)) continue;
-    seen.add(t.id);
-    order.push(t);
-    queue.push(...nodeOf(t).inputTensors);
-  }
-  return order;
+function isNestedModel(tensor: Symbolic): boolean {
+  return tensor.sourceLayer instanceof tf.LayersModel;
 }
 
-/** The tensor of `layerName` in this model's graph, or the last 4-D activation before the outputs. */
-export function findConvTensor(model: tf.LayersModel, layerName?: string): Symbolic {
-  const candidates = ancestors(model).filter((t) => !model.inputs.some((input) => input.id === t.id));
+function isGraphInput(tensor: Symbolic): boolean {
+  return nodeOf(tensor).inputTensors.length === 0;
+}
+
+/**
+ * The layer graph of a model, nested models (a backbone used as a layer, a Sequential inside a functional
+ * model) opened up: `links` maps each nested model's input tensor to the outer tensor that feeds it.
+ */
+interface Graph {
+  model: tf.LayersModel;
+  links: Map<number, Symbolic>;
+  /** Every tensor the outputs depend on, breadth-first from the outputs; a nested model's inside comes right after the tensor it produces. */
+  order: Symbolic[];
+}
+
+function graphOf(model: tf.LayersModel): Graph {
+  const links = new Map<number, Symbolic>();
+  const seen = new Set<number>();
+  const order: Symbolic[] = [];
+  const walk = (outputs: readonly Symbolic[]): void => {
+    const queue = [...outputs];
+    while (queue.length) {
+      const t = queue.shift() as Symbolic;
+      if (seen.has(t.id)) continue;
+      seen.add(t.id);
+      order.push(t);
+      const node = nodeOf(t);
+      if (isNestedModel(t)) {
+        const inner = t.sourceLayer as tf.LayersModel;
+        inner.inputs.forEach((innerInput, i) => {
+          const outer = node.inputTensors[i];
+          const known = links.get(innerInput.id);
+          if (known && known.id !== outer.id) {
+            throw new Error(`Grad-CAM: nested model ${inner.name} is used more than once in the graph; pass it as { backbone, head }`);
+          }
+          links.set(innerInput.id, outer);
+        });
+        walk([inner.outputs[t.tensorIndex]]);
+      }
+      queue.push(...node.inputTensors);
+      const link = links.get(t.id);
+      if (link) queue.push(link);
+    }
+  };
+  walk(model.outputs);
+  return { model, links, order };
+}
+
+/** The tensor of `layerName` in this model's graph (nested models included), or the last 4-D activation before the outputs. */
+function findConvIn(graph: Graph, layerName?: string): Symbolic {
+  const { model, order } = graph;
+  const candidates = order.filter((t) => !isGraphInput(t) && !isNestedModel(t));
   if (layerName !== undefined) {
     const found = candidates.find((t) => t.sourceLayer.name === layerName);
-    if (!found) {
-      const nested = model.layers.filter((l) => l instanceof tf.LayersModel).map((l) => l.name);
-      throw new Error(
-        `Grad-CAM: model ${model.name} has no layer "${layerName}" in its graph` +
-          (nested.length ? ` (nested models ${nested.join(", ")} cannot be opened: pass { backbone, head })` : ""),
-      );
-    }
+    if (!found) throw new Error(`Grad-CAM: model ${model.name} has no layer "${layerName}" in its graph`);
     if (rank(found) !== 4) throw new Error(`Grad-CAM: layer "${layerName}" outputs shape ${JSON.stringify(found.shape)}, not [batch, h, w, channels]`);
     return found;
   }
   // Skip 1×1 maps (e.g. a classifier written as a 1×1 convolution after pooling): nothing to localise there.
   const spatial = (t: Symbolic) => !(t.shape[1] === 1 && t.shape[2] === 1);
-  const found = candidates.find((t) => rank(t) === 4 && spatial(t) && !(t.sourceLayer instanceof tf.LayersModel));
+  const found = candidates.find((t) => rank(t) === 4 && spatial(t));
   if (!found) throw new Error(`Grad-CAM: model ${model.name} has no 4-D (convolutional) activation to explain`);
   return found;
 }
 
-/** The layer Grad-CAM uses by default: the last one with a 4-D output larger than 1×1. */
+/** The symbolic tensor Grad-CAM explains in `model` (layer `layerName`, or the default one). */
+export function findConvTensor(model: tf.LayersModel, layerName?: string): Symbolic {
+  return findConvIn(graphOf(model), layerName);
+}
+
+/** The layer Grad-CAM uses by default: the last one with a 4-D output larger than 1×1 (nested models included). */
 export function defaultGradCamLayer(model: tf.LayersModel): string {
   return findConvTensor(model).sourceLayer.name;
 }
 
 /**
  * Replays the graph eagerly from `values` (symbolic tensor id → concrete tensor) up to `target`; new values are
- * added to `values`. `skipSoftmaxOf` names an output tensor whose softmax is left out (logit mode).
+ * added to `values`. A nested model is replayed layer by layer through `links`. `skipSoftmaxOf` names an output
+ * tensor whose softmax is left out (logit mode).
  */
-function replay(target: Symbolic, values: Map<number, tf.Tensor>, skipSoftmaxOf?: number): tf.Tensor {
+function replay(target: Symbolic, values: Map<number, tf.Tensor>, links: Map<number, Symbolic>, skipSoftmaxOf?: number): tf.Tensor {
   const known = values.get(target.id);
   if (known) return known;
+  const link = links.get(target.id);
+  if (link) {
+    const value = replay(link, values, links, skipSoftmaxOf);
+    values.set(target.id, value);
+    return value;
+  }
   const layer = target.sourceLayer;
   const node = nodeOf(target);
   if (node.inputTensors.length === 0) throw new Error(`Grad-CAM: model input ${target.name} was not given a value`);
-  const inputs = node.inputTensors.map((t) => replay(t, values, skipSoftmaxOf));
   let outputs: tf.Tensor | tf.Tensor[];
-  const config = layer.getConfig() as { activation?: string; useBias?: boolean };
-  const className = layer.getClassName();
-  if (target.id === skipSoftmaxOf && (className === "Softmax" || (className === "Activation" && config.activation === "softmax"))) {
-    outputs = inputs[0];
-  } else if (target.id === skipSoftmaxOf && className === "Dense" && config.activation === "softmax") {
-    const [kernel, bias] = layer.getWeights();
-    const x = inputs[0];
-    const flat = x.reshape([-1, x.shape[x.shape.length - 1]]);
-    let z = tf.matMul(flat, kernel);
-    if (config.useBias !== false && bias) z = tf.add(z, bias);
-    outputs = z.reshape([...x.shape.slice(0, -1), kernel.shape[1] as number]);
+  if (layer instanceof tf.LayersModel) {
+    outputs = layer.outputs.map((t) => replay(t, values, links, skipSoftmaxOf));
   } else {
-    outputs = layer.apply(inputs.length === 1 ? inputs[0] : inputs, { ...(node.callArgs ?? {}), training: false }) as tf.Tensor | tf.Tensor[];
+    const inputs = node.inputTensors.map((t) => replay(t, values, links, skipSoftmaxOf));
+    const config = layer.getConfig() as { activation?: string; useBias?: boolean };
+    const className = layer.getClassName();
+    if (target.id === skipSoftmaxOf && (className === "Softmax" || (className === "Activation" && config.activation === "softmax"))) {
+      outputs = inputs[0];
+    } else if (target.id === skipSoftmaxOf && className === "Dense" && config.activation === "softmax") {
+      const [kernel, bias] = layer.getWeights();
+      const x = inputs[0];
+      const flat = x.reshape([-1, x.shape[x.shape.length - 1]]);
+      let z = tf.matMul(flat, kernel);
+      if (config.useBias !== false && bias) z = tf.add(z, bias);
+      outputs = z.reshape([...x.shape.slice(0, -1), kernel.shape[1] as number]);
+    } else {
+      outputs = layer.apply(inputs.length === 1 ? inputs[0] : inputs, { ...(node.callArgs ?? {}), training: false }) as tf.Tensor | tf.Tensor[];
+    }
   }
   const list = Array.isArray(outputs) ? outputs : [outputs];
   node.outputTensors.forEach((t, i) => values.set(t.id, list[i]));
   const value = values.get(target.id);
   if (!value) throw new Error(`Grad-CAM: layer ${layer.name} did not produce ${target.name}`);
   return value;
+}
+
+/** The tensor a logit-mode softmax skip applies to: the model output, or the inner output of a nested model producing it. */
+function softmaxTensor(output: Symbolic): Symbolic {
+  let t = output;
+  while (isNestedModel(t)) t = (t.sourceLayer as tf.LayersModel).outputs[t.tensorIndex];
+  return t;
 }
 
 export interface GradCamParts {
@@ -147,23 +205,26 @@ function targetParts(target: GradCamTarget): { model: tf.LayersModel; head?: Emb
 
 /**
  * Activations and the gradient Grad-CAM weights them with (caller disposes the tensors). `input`: the model's
- * input batch, already preprocessed (e.g. backbone.preprocess(pixels)).
+ * input batch, already preprocessed (e.g. backbone.preprocess(pixels)); for a multi-input model (image + metadata
+ * in one LayersModel, the backbone nested as a layer) the list of inputs in `model.inputs` order.
  */
-export function gradCamParts(target: GradCamTarget, input: tf.Tensor4D, options: GradCamOptions = {}): GradCamParts {
+export function gradCamParts(target: GradCamTarget, input: tf.Tensor | readonly tf.Tensor[], options: GradCamOptions = {}): GradCamParts {
   const { model, head } = targetParts(target);
-  if (model.inputs.length !== 1) throw new Error(`Grad-CAM: model ${model.name} has ${model.inputs.length} inputs; pass the image backbone with { backbone, head }`);
-  const conv = findConvTensor(model, options.layerName);
+  const inputs = Array.isArray(input) ? [...input] : [input as tf.Tensor];
+  if (inputs.length !== model.inputs.length) throw new Error(`Grad-CAM: model ${model.name} takes ${model.inputs.length} inputs (${model.inputs.map((t) => t.name).join(", ")}), got ${inputs.length}`);
+  const graph = graphOf(model);
+  const conv = findConvIn(graph, options.layerName);
   const output = model.outputs[0];
-  const skip = !head && (options.score ?? "logit") === "logit" ? output.id : undefined;
-  const n = input.shape[0];
+  const skip = !head && (options.score ?? "logit") === "logit" ? softmaxTensor(output).id : undefined;
+  const n = inputs[0].shape[0] as number;
   const indices = Array.from({ length: n }, (_, i) => i);
   return tf.tidy(() => {
-    const fed = new Map<number, tf.Tensor>([[model.inputs[0].id, input]]);
-    const activations = replay(conv, fed, skip) as tf.Tensor4D;
+    const fed = new Map<number, tf.Tensor>(model.inputs.map((t, i) => [t.id, inputs[i]]));
+    const activations = replay(conv, fed, graph.links, skip) as tf.Tensor4D;
     const forward = (a: tf.Tensor): tf.Tensor2D => {
       const values = new Map(fed);
       values.set(conv.id, a);
-      const out = replay(output, values, skip);
+      const out = replay(output, values, graph.links, skip);
       const scores = head ? head(out, indices) : out;
       if (scores.shape.length !== 2) throw new Error(`Grad-CAM: class scores have shape ${JSON.stringify(scores.shape)}, expected [batch, classes]`);
       return scores as tf.Tensor2D;
@@ -210,8 +271,8 @@ export interface GradCamResult {
   channelWeights: Float32Array;
 }
 
-/** Grad-CAM heat maps for a preprocessed input batch [n, size, size, 3]. */
-export function gradCam(target: GradCamTarget, input: tf.Tensor4D, options: GradCamOptions = {}): GradCamResult[] {
+/** Grad-CAM heat maps for a preprocessed input batch [n, size, size, 3] (or the inputs of a multi-input model). */
+export function gradCam(target: GradCamTarget, input: tf.Tensor | readonly tf.Tensor[], options: GradCamOptions = {}): GradCamResult[] {
   const parts = gradCamParts(target, input, options);
   try {
     const [n, h, w, k] = parts.activations.shape;
@@ -316,6 +377,12 @@ export interface ImageGradCamOptions extends GradCamOptions {
   batchSize?: number;
   /** Overlay opacity (default 0.4). */
   alpha?: number;
+  /**
+   * For a multi-input LayersModel (image + metadata, backbone nested as a layer): all of the model's inputs for a
+   * batch, in `model.inputs` order, from the preprocessed images and their indices into `images`, e.g.
+   * `(images, idx) => [images, tf.gather(metaTensor, idx)]`. The returned tensors other than `images` are disposed.
+   */
+  modelInputs?: (images: tf.Tensor4D, indices: readonly number[]) => tf.Tensor[];
 }
 
 export interface ImageGradCamResult extends GradCamResult {
@@ -329,7 +396,8 @@ export interface ImageGradCamResult extends GradCamResult {
  */
 export function gradCamImages(target: GradCamTarget, images: readonly RgbImage[], options: ImageGradCamOptions = {}): ImageGradCamResult[] {
   const { model } = targetParts(target);
-  const size = options.inputSize ?? (model.inputs[0].shape[1] as number | null) ?? 224;
+  const imageInput = model.inputs.find((t) => t.shape.length === 4) ?? model.inputs[0];
+  const size = options.inputSize ?? (imageInput.shape[1] as number | null) ?? 224;
   const batchSize = options.batchSize ?? 8;
   const results: ImageGradCamResult[] = [];
   for (let start = 0; start < images.length; start += batchSize) {
@@ -343,12 +411,13 @@ export function gradCamImages(target: GradCamTarget, images: readonly RgbImage[]
     });
     const batchTarget: GradCamTarget = target instanceof tf.LayersModel ? target : { backbone: target.backbone, head: (e, local) => target.head(e, local.map((i) => indices[i])) };
     const classIndex = Array.isArray(options.classIndex) ? options.classIndex.slice(start, start + batch.length) : options.classIndex;
+    const inputs = options.modelInputs ? options.modelInputs(input, indices) : [input];
     try {
-      gradCam(batchTarget, input, { ...options, classIndex }).forEach((result, i) => {
+      gradCam(batchTarget, inputs, { ...options, classIndex }).forEach((result, i) => {
         results.push({ ...result, overlay: overlayHeatmap(batch[i], result.heatmap, { alpha: options.alpha }) });
       });
     } finally {
-      input.dispose();
+      tf.dispose([input, ...inputs]);
     }
   }
   return results;

@@ -332,3 +332,92 @@ test("ImageNet MobileNetV2: default layer, logits behind its Softmax layer, grad
   tf.dispose([parts.activations, parts.gradients, parts.scores, x]);
   model.dispose();
 });
+
+test("Sequential CNN trained from scratch: default layer and gradient match the functional equivalent", () => {
+  const model = withSeed(12, () => {
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 3, kernelSize: 3, padding: "same", activation: "relu", name: "s_conv1" }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2, name: "s_pool" }));
+    m.add(tf.layers.conv2d({ filters: 4, kernelSize: 2, activation: "relu", name: "s_conv2" }));
+    m.add(tf.layers.flatten({}));
+    m.add(tf.layers.dense({ units: 3, activation: "softmax", name: "s_out" }));
+    return m;
+  });
+  assert.equal(defaultGradCamLayer(model), "s_conv2");
+  const x = randomInput(13, 2);
+  const parts = gradCamParts(model, x, { classIndex: [0, 2] });
+  // Flatten + Dense: ∂logit_c/∂A[i, j, k] = kernel[(i·2 + j)·4 + k, c].
+  const kernel = model.getLayer("s_out").getWeights()[0].arraySync() as number[][];
+  const grads = parts.gradients.dataSync();
+  [0, 2].forEach((c, b) => {
+    for (let f = 0; f < 16; f++) assert.ok(Math.abs(grads[b * 16 + f] - kernel[f][c]) < 1e-6);
+  });
+  const probs = (model.predict(x) as tf.Tensor).arraySync() as number[][];
+  gradCam(model, x).forEach((r, b) => r.probabilities.forEach((p, k) => assert.ok(Math.abs(p - probs[b][k]) < 1e-5)));
+  tf.dispose([parts.activations, parts.gradients, parts.scores, x]);
+});
+
+test("multi-input fusion LayersModel with the backbone nested as a layer equals the { backbone, head } form", () => {
+  const backbone = withSeed(14, () => {
+    const input = tf.input({ shape: [6, 6, 2] });
+    let h = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: "relu", name: "n_conv1" }).apply(input) as tf.SymbolicTensor;
+    h = tf.layers.conv2d({ filters: 5, kernelSize: 2, activation: "tanh", name: "n_conv2" }).apply(h) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: tf.layers.globalAveragePooling2d({ name: "n_pool" }).apply(h) as tf.SymbolicTensor, name: "nested_backbone" });
+  });
+  const fusion = withSeed(15, () => {
+    const image = tf.input({ shape: [6, 6, 2], name: "image" });
+    const meta = tf.input({ shape: [2], name: "meta" });
+    const embedding = backbone.apply(image) as tf.SymbolicTensor;
+    const joined = tf.layers.concatenate({ name: "join" }).apply([embedding, meta]) as tf.SymbolicTensor;
+    const hidden = tf.layers.dense({ units: 4, activation: "relu", name: "f_hidden" }).apply(joined) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, activation: "softmax", name: "f_out" }).apply(hidden) as tf.SymbolicTensor;
+    return tf.model({ inputs: [image, meta], outputs: out });
+  });
+  assert.equal(defaultGradCamLayer(fusion), "n_conv2", "found inside the nested backbone");
+  const x = randomInput(16, 3);
+  const metaRows = tf.tensor2d([[1, 0], [0, 1], [2, -1]]);
+  const nested = gradCamParts(fusion, [x, metaRows]);
+  // The same network written as backbone + head (logits by hand from the fusion layers' weights).
+  const [k1, b1] = fusion.getLayer("f_hidden").getWeights();
+  const [k2, b2] = fusion.getLayer("f_out").getWeights();
+  const head = (e: tf.Tensor, idx: readonly number[]) => {
+    const joined = tf.concat([e as tf.Tensor2D, tf.gather(metaRows, Array.from(idx))], 1);
+    return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(joined, k1), b1)), k2), b2);
+  };
+  const split = gradCamParts({ backbone, head }, x, { classIndex: nested.classIndices });
+  const probs = (fusion.predict([x, metaRows]) as tf.Tensor).arraySync() as number[][];
+  assert.deepEqual(nested.classIndices, probs.map((row) => row.indexOf(Math.max(...row))));
+  const a = nested.gradients.dataSync();
+  const b = split.gradients.dataSync();
+  assert.equal(a.length, 3 * 3 * 3 * 5);
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6, `gradient ${i}: ${v} vs ${b[i]}`));
+  nested.scores.dataSync().forEach((v, i) => assert.ok(Math.abs(v - split.scores.dataSync()[i]) < 1e-5));
+  // gradCamImages builds the metadata input per batch from the photo indices.
+  const photos = [0, 1, 2].map((i) => ({ width: 6, height: 6, data: Float32Array.from({ length: 108 }, (_, j) => (j * (i + 3)) % 255) }));
+  const seen: number[][] = [];
+  const results = gradCamImages(fusion, photos, {
+    batchSize: 2,
+    preprocess: (p) => tf.slice(tf.div(p, 255), [0, 0, 0, 0], [-1, -1, -1, 2]) as tf.Tensor4D,
+    modelInputs: (images, idx) => {
+      seen.push([...idx]);
+      return [images, tf.gather(metaRows, Array.from(idx))];
+    },
+  });
+  assert.deepEqual(seen, [[0, 1], [2]]);
+  assert.equal(results.length, 3);
+  assert.throws(() => gradCamParts(fusion, x), /takes 2 inputs/);
+  tf.dispose([nested.activations, nested.gradients, nested.scores, split.activations, split.gradients, split.scores, x, metaRows]);
+});
+
+test("a nested model used twice (shared weights) is refused with a hint", () => {
+  const shared = withSeed(17, () => {
+    const input = tf.input({ shape: [6, 6, 2] });
+    const h = tf.layers.conv2d({ filters: 2, kernelSize: 3, name: "shared_conv" }).apply(input) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor });
+  });
+  const a = tf.input({ shape: [6, 6, 2] });
+  const b = tf.input({ shape: [6, 6, 2] });
+  const joined = tf.layers.concatenate().apply([shared.apply(a) as tf.SymbolicTensor, shared.apply(b) as tf.SymbolicTensor]) as tf.SymbolicTensor;
+  const siamese = tf.model({ inputs: [a, b], outputs: tf.layers.dense({ units: 2 }).apply(joined) as tf.SymbolicTensor });
+  assert.throws(() => defaultGradCamLayer(siamese), /used more than once/);
+});
