@@ -7,6 +7,7 @@ import {
   createBackbone,
   hasPretrainedMobileNet,
   initEngine,
+  loadBackbone,
   loadLayersModelFrom,
   loadMobileNetV2,
   resolveModelsDir,
@@ -59,13 +60,16 @@ for (const name of BACKBONE_NAMES) {
     await initEngine({ log: false });
     const a = createBackbone(name, { inputSize: 32, seed: 1 });
     const b = createBackbone(name, { inputSize: 32, seed: 1 });
-    const c = createBackbone(name, { inputSize: 32, seed: 2 });
+    // A second seed is checked on the small net only (building the big ones a third time is slow).
+    const c = name === "small-cnn" ? createBackbone(name, { inputSize: 32, seed: 2 }) : null;
     assert.equal(a.pretrained, false);
     assert.equal(a.weightsHash, b.weightsHash);
-    assert.notEqual(a.weightsHash, c.weightsHash);
     const wa = a.model.getWeights()[0].dataSync();
     assert.deepEqual(Array.from(wa), Array.from(b.model.getWeights()[0].dataSync()));
-    assert.notDeepEqual(Array.from(wa), Array.from(c.model.getWeights()[0].dataSync()));
+    if (c) {
+      assert.notEqual(a.weightsHash, c.weightsHash);
+      assert.notDeepEqual(Array.from(wa), Array.from(c.model.getWeights()[0].dataSync()));
+    }
     assert.ok(compileFrozenForward(a.model), "every layer has a fused forward");
     const pixels = tf.randomUniform([2, 32, 32, 3], 0, 255, "float32", 1) as tf.Tensor4D;
     const fused = a.embed(pixels);
@@ -76,10 +80,23 @@ for (const name of BACKBONE_NAMES) {
     const scale = Math.max(1e-12, ...Array.from(y).map(Math.abs));
     for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) <= 1e-4 * scale, `value ${i}: ${x[i]} vs ${y[i]}`);
     tf.dispose([pixels, fused, reference]);
-    for (const m of [a, b, c]) m.model.dispose();
+    for (const m of [a, b, c]) m?.model.dispose();
   });
 }
 
 test("createBackbone rejects an unknown name, listing the known ones", () => {
   assert.throws(() => createBackbone("vgg16" as never), /unknown backbone "vgg16".*resnet18/);
+});
+
+test("loadBackbone accepts a folder of published tfjs weights (the offline MobileNetV2 stands in for a download)", { skip: noModels }, async () => {
+  await initEngine({ log: false });
+  const dir = path.join(resolveModelsDir(), "mobilenet_v2_1.0_224", "tfjs");
+  const viaFolder = await loadBackbone("mobilenet-v2", dir);
+  const viaLayer = await loadBackbone("resnet50", dir, { embeddingLayer: "global_pool" });
+  assert.equal(viaFolder.embeddingSize, 1280);
+  assert.equal(viaLayer.embeddingSize, 1280);
+  assert.equal(viaLayer.weightsHash, viaFolder.weightsHash, "same files, same hash");
+  await assert.rejects(loadBackbone("resnet18", path.join(dir, "missing")), /does not exist/);
+  viaFolder.model.dispose();
+  viaLayer.model.dispose();
 });
