@@ -95,9 +95,11 @@ export function reliabilityDiagram(result: Calibration, options: FigureOptions =
     height: options.height ?? 460,
     width: options.width ?? 620,
   });
-  layout.xaxis = { ...(layout.xaxis as object), range: [0, 1] };
-  layout.yaxis = { ...(layout.yaxis as object), range: [0, 1], domain: [0.3, 1] };
-  layout.yaxis2 = { title: { text: "samples" }, domain: [0, 0.22], anchor: "x" };
+  // Two stacked panels sharing the confidence axis: accuracy on top, sample counts below.
+  layout.xaxis = { range: [0, 1], anchor: "y", automargin: true };
+  layout.yaxis = { ...(layout.yaxis as object), range: [0, 1], domain: [0.32, 1] };
+  layout.xaxis2 = { range: [0, 1], anchor: "y2", matches: "x", automargin: true, title: { text: options.xLabel ?? "confidence (max probability)" } };
+  layout.yaxis2 = { title: { text: "samples" }, domain: [0, 0.22], anchor: "x2", automargin: true };
   layout.legend = { x: 0.02, y: 0.98 };
   return {
     data: [
@@ -120,7 +122,7 @@ export function reliabilityDiagram(result: Calibration, options: FigureOptions =
         marker: { color: "#d62728", symbol: "line-ew-open", size: 16, line: { width: 3 } },
       },
       { type: "scatter", mode: "lines", name: "perfect calibration", x: [0, 1], y: [0, 1], line: { dash: "dash", color: "#777" }, hoverinfo: "skip" },
-      { type: "bar", name: "samples", x: centers, y: result.bins.map((b) => b.count), width, yaxis: "y2", marker: { color: "#999" }, showlegend: false },
+      { type: "bar", name: "samples", x: centers, y: result.bins.map((b) => b.count), width, xaxis: "x2", yaxis: "y2", marker: { color: "#999" }, showlegend: false },
     ],
     layout: { ...layout, bargap: 0 },
   };

@@ -172,14 +172,18 @@ export function oneVsRestRows(result: OneVsRestResult): { class: string; support
   ];
 }
 
+/** plotly's default colours, fixed so a class keeps its colour across traces. */
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
 /** One ROC curve per class (AUC in the legend) and the chance diagonal. */
 export function rocFigure(result: OneVsRestResult, options: FigureOptions = {}): PlotlyFigure {
-  const data: Record<string, unknown>[] = result.classes.map((c) => ({
+  const data: Record<string, unknown>[] = result.classes.map((c, index) => ({
     type: "scatter",
     mode: "lines",
     name: `${c.class} (AUC ${c.rocAuc.toFixed(3)})`,
     x: c.roc.fpr,
     y: c.roc.tpr,
+    line: { color: PALETTE[index % PALETTE.length] },
   }));
   data.push({ type: "scatter", mode: "lines", name: "chance", x: [0, 1], y: [0, 1], line: { dash: "dash", color: "#999" }, hoverinfo: "skip" });
   const layout = baseLayout({ title: options.title ?? `One-vs-rest ROC (macro AUC ${result.macroRocAuc.toFixed(3)})`, xLabel: "false positive rate", yLabel: "true positive rate", height: options.height ?? 440, width: options.width ?? 520 });
@@ -188,16 +192,18 @@ export function rocFigure(result: OneVsRestResult, options: FigureOptions = {}):
   return { data, layout };
 }
 
-/** One precision–recall curve per class (AP in the legend, step-wise as AP is computed) and each class's base rate. */
+/** One precision–recall curve per class (AP in the legend, step-wise as AP is computed) and each class's base rate (a random classifier's precision). */
 export function precisionRecallFigure(result: OneVsRestResult, options: FigureOptions = {}): PlotlyFigure {
   const total = result.classes.reduce((s, c) => s + c.support, 0);
   const data: Record<string, unknown>[] = [];
   result.classes.forEach((c, index) => {
+    const color = PALETTE[index % PALETTE.length];
     const recall = [...c.pr.recall].reverse();
     const precision = [...c.pr.precision].reverse();
-    data.push({ type: "scatter", mode: "lines", name: `${c.class} (AP ${c.averagePrecision.toFixed(3)})`, x: recall, y: precision, line: { shape: "vh" }, legendgroup: c.class });
+    // "vh": precision jumps to Pₙ where recall reaches Rₙ, so the area under the steps is exactly AP.
+    data.push({ type: "scatter", mode: "lines", name: `${c.class} (AP ${c.averagePrecision.toFixed(3)})`, x: recall, y: precision, line: { shape: "vh", color } });
     const prevalence = total === 0 ? 0 : c.support / total;
-    data.push({ type: "scatter", mode: "lines", name: `${c.class} base rate`, x: [0, 1], y: [prevalence, prevalence], line: { dash: "dot", width: 1 }, showlegend: index === 0, legendgroup: c.class, hoverinfo: "skip" });
+    data.push({ type: "scatter", mode: "lines", name: `${c.class} base rate ${prevalence.toFixed(2)}`, x: [0, 1], y: [prevalence, prevalence], line: { dash: "dot", width: 1, color } });
   });
   const layout = baseLayout({ title: options.title ?? `One-vs-rest precision–recall (macro AP ${result.macroAveragePrecision.toFixed(3)})`, xLabel: "recall", yLabel: "precision", height: options.height ?? 440, width: options.width ?? 560 });
   layout.xaxis = { ...(layout.xaxis as object), range: [0, 1] };

@@ -114,6 +114,13 @@ export function confusionMatrixFigure(
     })),
   );
   figure.layout.annotations = annotations;
+  // White → dark blue (matplotlib's "Blues" ends); plotly's own "Blues" runs the other way.
+  figure.data[0].colorscale = [
+    [0, "#f7fbff"],
+    [0.5, "#6baed6"],
+    [1, "#08306b"],
+  ];
+  figure.data[0].reversescale = false;
   figure.data[0].colorbar = { title: { text: "row share" } };
   figure.data[0].hovertemplate = "true %{y}<br>predicted %{x}<br>row share %{z:.3f}<extra></extra>";
   return figure;
