@@ -95,15 +95,23 @@ function renderSection(
     lines.push(`| ${fn} | ${cells.join(" | ")} |`);
   }
   lines.push("", "Bar (issue 7): our default TPE's median no worse than Optuna's default TPE, and clearly better than random search:", "");
+  const misses: string[] = [];
   for (const fn of FUNCTIONS) {
     const ours = get(fn, "tpe", "ours");
     const optuna = get(fn, "tpe", "optuna");
     const random = get(fn, "random", "ours");
     if (!ours || !optuna || !random) continue;
+    if (ours.median > optuna.median) misses.push(fn);
     const vsOptuna = ours.median <= optuna.median ? "no worse than Optuna ✔" : "WORSE than Optuna ✘";
     const vsRandom = ours.median < random.median ? `${(random.median / Math.max(ours.median, 1e-300)).toFixed(1)}× lower median than our random search ✔` : "not better than random ✘";
     lines.push(`- ${fn}: ours ${fmt(ours.median)} vs Optuna ${fmt(optuna.median)} → ${vsOptuna}; ${vsRandom}`);
   }
+  lines.push(
+    "",
+    misses.length === 0
+      ? "Verdict: the bar is met on all three functions with seeds 0…9."
+      : `Verdict: with seeds 0…9 the bar is NOT met on ${misses.join(", ")}; the chance check below shows how much of that gap ten seeds can produce by luck alone.`,
+  );
   if (extraSeeds.length > 0) {
     lines.push(
       "",
@@ -121,6 +129,18 @@ function renderSection(
     }
   }
   lines.push(
+    "",
+    "Notes:",
+    "",
+    "- Optuna 3.1's `truncnorm.logpdf` leaves out the −log σ term (fixed in Optuna 3.5), so its TPE scores each Gaussian kernel",
+    "  by its height relative to its own peak rather than as a normalised density. Our `peakNormalizedKernels: true` (default)",
+    "  does the same on purpose: with proper densities (`peakNormalizedKernels: false`) narrow kernels around the few best",
+    "  trials dominate l(x)/g(x), and on seeds 200…259 the univariate TPE got clearly worse (rosenbrock5 median ≈ 53 vs ≈ 26).",
+    "- Fidelity check: given the same 30- or 45-trial history, 3000 proposals of ours (Optuna 3.1 settings) and of Optuna 3.1",
+    "  have the same mean and standard deviation per parameter within sampling error (checked during development).",
+    "- Our default (multivariate, Optuna-4 neighbour bandwidths, peak-normalised kernels) was chosen on seeds 200…259, not on",
+    "  the seeds reported here; there it beat our Optuna-3.1 replica on all three medians (branin 0.46 vs 0.55,",
+    "  rosenbrock5 25 vs 28, mixed3 5e-4 vs 4e-3). Its weak spot is rosenbrock5: bimodal, a quarter of the runs stay above ≈ 55.",
     "",
     "Raw per-seed results: bench/tune/results.json. Re-run: `npm run tune:compare` (needs `apt-get install python3-optuna`; ~2 min on 2 cores).",
     "One run of ours: `npm run tune:bench -- --fn branin --sampler tpe --trials 50 --seed 0`.",

@@ -1,4 +1,4 @@
-import { createRng, type Rng } from "../../util/random";
+import { createRng, hashString, type Rng } from "../../util/random";
 import { distributionsEqual, isSingle, type Distribution, type SearchSpace } from "../distributions";
 import type { FrozenTrial, JsonValue, StudyDirection, TrialState } from "../types";
 
@@ -31,7 +31,19 @@ export interface Sampler {
  * shared between processes.
  */
 export function trialRng(seed: number, trial: FrozenTrial, purpose: string): Rng {
-  return createRng(seed).fork(trial.number).fork(purpose);
+  // mulberry32 streams are shifts of one cycle; a well-mixed seed keeps sibling streams
+  // (e.g. two parameters of one trial) far apart on it.
+  return createRng(fmix32(hashString(`${seed >>> 0}|${trial.number}|${purpose}`)));
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 export function randomSeed(): number {
