@@ -16,5 +16,6 @@ export * from "./errors";
 export * from "./curves";
 export * from "./calibration";
 export * from "./importance";
+export * from "./predict";
 export * from "./gradcam";
 export * from "./compare";

@@ -1,8 +1,14 @@
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
 import { blockFromRows, hstack, type FeatureMatrix } from "../../lib/features";
+import { withSeed } from "../../lib/train";
 import { createRng } from "../../lib/util/random";
-import { attributionFigure, permutationImportance, permutationImportanceFigure, shapleySampling } from "../../lib/eval";
+import { attributionFigure, groupColumns, modelPredictFn, permutationImportance, permutationImportanceFigure, shapleySampling } from "../../lib/eval";
+
+before(async () => {
+  await tf.setBackend("cpu");
+});
 
 /** 3 groups: "signal" (1 column) decides the class; "noise" (2 columns) and "onehot" (2 columns, one-hot) do not. */
 function synthetic(n: number, seed: number): { X: FeatureMatrix; y: number[] } {
@@ -148,4 +154,36 @@ test("Shapley sampling splits an interaction evenly (paired orders) and stays ef
   const figure = attributionFigure(result, { className: "high" });
   assert.match(String((figure.layout.title as { text: string }).text), /P\(high\) = 7\.000/);
   await assert.rejects(() => shapleySampling(predict, X, 1, { background: zero }), /row 1 out of range/);
+});
+
+test("modelPredictFn: a tfjs model (one input, or several built from feature groups) as a predict function", async () => {
+  const { X, y } = synthetic(60, 9);
+  const single = withSeed(1, () => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ inputShape: [5], units: 2, activation: "softmax" }));
+    return m;
+  });
+  const two = withSeed(2, () => {
+    const a = tf.input({ shape: [1] });
+    const b = tf.input({ shape: [4] });
+    const joined = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
+    return tf.model({ inputs: [a, b], outputs: tf.layers.dense({ units: 2 }).apply(joined) as tf.SymbolicTensor });
+  });
+  const before = tf.memory().numTensors;
+  const proba = await modelPredictFn(single)(X);
+  const x = tf.tensor2d(X.data, [X.rows, 5]);
+  const out = single.predict(x) as tf.Tensor;
+  const expected = out.arraySync() as number[][];
+  tf.dispose([x, out]);
+  proba.forEach((row, i) => Array.from(row).forEach((v, k) => assert.ok(Math.abs(v - expected[i][k]) < 1e-6)));
+  // Two inputs: the signal column and the rest, in the order the groups are listed.
+  assert.deepEqual(groupColumns(X, ["onehot", "signal"]).width, 3);
+  assert.deepEqual(Array.from(groupColumns(X, ["onehot", "signal"]).data.subarray(0, 3)), [X.data[3], X.data[4], X.data[0]]);
+  const predict = modelPredictFn(two, { inputGroups: [["signal"], ["noise", "onehot"]] });
+  const twoProba = await predict(X);
+  twoProba.forEach((row) => assert.ok(Math.abs(row[0] + row[1] - 1) < 1e-5, "logits model → softmax"));
+  const result = await permutationImportance(predict, X, y, { repeats: 2 });
+  assert.equal(result.importances.length, 3);
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  assert.throws(() => modelPredictFn(two)(X), /takes 2 inputs/);
 });
