@@ -361,6 +361,72 @@ function gatherV2(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return out;
 }
 
+/**
+ * Per-channel broadcasts — `x ∘ v` with x [..., C] and v of C values ([C] or [1, …, 1, C]) — are everywhere in
+ * training (bias adds, BatchNorm and its gradient) and run several times slower than same-shape ops on stock
+ * wasm. Here they run as one multithreaded XNNPACK 1×1 depthwise convolution: x·v = filter v; x + v = filter 1,
+ * bias v; x − v = filter 1, bias −v; v − x = filter −1, bias v. Everything else goes to the stock kernel.
+ */
+type ChannelOp = "Multiply" | "Add" | "Sub" | "SquaredDifference";
+
+function channelVectorLength(info: tf.TensorInfo): number {
+  const shape = info.shape;
+  if (shape.length === 0) return 0;
+  for (let i = 0; i < shape.length - 1; i++) if (shape[i] !== 1) return 0;
+  return shape[shape.length - 1];
+}
+
+const CHANNEL_FAST_PATH_MIN_SIZE = 16384;
+
+function channelBroadcast(kind: ChannelOp): KernelFn {
+  return (args) => {
+    const { inputs, backend } = args;
+    const a = inputs.a as tf.TensorInfo;
+    const b = inputs.b as tf.TensorInfo;
+    const bigIsA = a.shape.length >= 2 && channelVectorLength(b) === a.shape[a.shape.length - 1];
+    const bigIsB = !bigIsA && b.shape.length >= 2 && channelVectorLength(a) === b.shape[b.shape.length - 1];
+    const big = bigIsA ? a : b;
+    const small = bigIsA ? b : a;
+    const sizeOf = (info: tf.TensorInfo) => info.shape.reduce((x, y) => x * y, 1);
+    if (
+      (!bigIsA && !bigIsB) ||
+      a.dtype !== "float32" ||
+      b.dtype !== "float32" ||
+      sizeOf(big) < CHANNEL_FAST_PATH_MIN_SIZE ||
+      small.shape.length > big.shape.length
+    ) {
+      return stock(kind)(args);
+    }
+    return outputOf(backend, () => {
+      const x = asTensor(big, "x");
+      const v = tf.reshape(asTensor(small, "v"), [x.shape[x.shape.length - 1]]);
+      const channels = v.shape[0];
+      const dims = x.shape;
+      // A 4-D view whose leading dims give XNNPACK rows to share among threads.
+      const view =
+        dims.length === 4
+          ? (x as tf.Tensor4D)
+          : dims.length === 2
+            ? tf.reshape(x, [dims[0], 1, 1, channels])
+            : tf.reshape(x, [dims.slice(0, -2).reduce((p, q) => p * q, 1), dims[dims.length - 2], 1, channels]);
+      const depthwise = (filter: tf.Tensor, bias?: tf.Tensor): tf.Tensor =>
+        tf.fused.depthwiseConv2d({
+          x: view as tf.Tensor4D,
+          filter: tf.reshape(filter, [1, 1, channels, 1]) as tf.Tensor4D,
+          strides: 1,
+          pad: "valid",
+          bias,
+        });
+      let y: tf.Tensor;
+      if (kind === "Multiply") y = depthwise(v);
+      else if (kind === "Add") y = depthwise(tf.onesLike(v), v);
+      else if (kind === "Sub") y = bigIsA ? depthwise(tf.onesLike(v), tf.neg(v)) : depthwise(tf.fill([channels], -1), v);
+      else y = tf.square(depthwise(tf.onesLike(v), tf.neg(v)));
+      return tf.reshape(y, dims);
+    });
+  };
+}
+
 /** FusedBatchNorm gradient: same math as tfjs-core's, with per-channel factors applied by broadcasting. */
 const fusedBatchNormGrad: tf.GradConfig = {
   kernelName: tf.FusedBatchNorm,
@@ -402,6 +468,10 @@ const WASM_TRAINING_KERNELS: Array<[string, (args: KernelArgs) => tf.TensorInfo]
 /** Stock wasm kernels given a fast path for common cases (the rest is delegated to the originals). */
 const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
   [tf.GatherV2, gatherV2],
+  [tf.Multiply, channelBroadcast("Multiply")],
+  [tf.Add, channelBroadcast("Add")],
+  [tf.Sub, channelBroadcast("Sub")],
+  [tf.SquaredDifference, channelBroadcast("SquaredDifference")],
 ];
 
 let registered = false;
@@ -422,6 +492,21 @@ export function registerTrainingKernels(): void {
   }
   tf.registerGradient(fusedBatchNormGrad);
   registered = true;
+}
+
+/**
+ * Turn the fast paths for stock kernels (GatherV2, per-channel Multiply/Add/Sub/SquaredDifference) off or on again,
+ * e.g. to compare speed or rule them out when debugging. The training kernels stay registered.
+ */
+export function setWasmFastPaths(enabled: boolean): void {
+  registerTrainingKernels();
+  for (const [kernelName, kernelFunc] of WASM_FAST_PATHS) {
+    const original = stockKernels.get(kernelName);
+    const current = tf.getKernel(kernelName, "wasm");
+    if (!original || !current) continue;
+    tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({ ...current, kernelFunc: (enabled ? kernelFunc : original) as unknown as tf.KernelFunc });
+  }
 }
 
 /** The kernels this module provides, for tests and docs. */

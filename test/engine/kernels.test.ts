@@ -162,3 +162,30 @@ test("GatherV2 fast path (rows along axis 0) matches cpu; other axes and bad ind
   await tf.setBackend("wasm");
   assert.throws(() => tf.gather(tf.zeros([2, 3]), tf.tensor1d([7], "int32")), /7/);
 });
+
+test("per-channel broadcast fast paths (Multiply, Add, Sub, SquaredDifference) match cpu in both operand orders", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  const shapes: number[][] = [
+    [8, 16, 16, 12],
+    [4096, 12],
+    [16, 128, 12],
+  ];
+  const vData = randomArray("bc:v", 12);
+  for (const shape of shapes) {
+    const xData = randomArray(`bc:x:${shape.join("x")}`, sizeOf(shape));
+    const compute = (): tf.Tensor[] => {
+      const x = tf.tensor(xData, shape);
+      const v = tf.tensor1d(vData);
+      const v4 = tf.reshape(v, [...new Array(shape.length - 1).fill(1), 12]);
+      return [
+        tf.mul(x, v), tf.mul(v4, x),
+        tf.add(x, v4), tf.add(v, x),
+        tf.sub(x, v), tf.sub(v4, x),
+        tf.squaredDifference(x, v), tf.squaredDifference(v, x),
+      ];
+    };
+    const expected = await on("cpu", compute);
+    const actual = await on("wasm", compute);
+    expected.forEach((e, i) => assertClose(actual[i], e, `shape ${shape.join("×")}, output ${i}`, 1e-6));
+  }
+});
