@@ -361,6 +361,43 @@ function gatherV2(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return out;
 }
 
+/** The number of leading axes reduced, when `axis` is exactly 0..k−1 of a rank-r tensor with k < r; else 0. */
+function leadingAxes(axis: number | number[], rank: number): number {
+  const axes = tf.util.parseAxisParam(axis, new Array(rank).fill(1)).sort((a, b) => a - b);
+  if (axes.length === 0 || axes.length >= rank) return 0;
+  return axes.every((a, i) => a === i) ? axes.length : 0;
+}
+
+const REDUCTION_FAST_PATH_MIN_SIZE = 16384;
+
+/**
+ * Sum/Mean over the leading axes — per-channel statistics of NHWC activations (BatchNorm moments, bias and
+ * BatchNorm gradients) — as an XNNPACK average pooling (multithreaded) over a [A, B, 1, C] view, then a small
+ * mean over A. The stock kernel transposes the reduced axes to the end and reduces on one thread.
+ */
+function leadingReduction(kind: "Sum" | "Mean"): KernelFn {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const x = inputs.x as tf.TensorInfo;
+    const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+    const k = x.dtype === "float32" ? leadingAxes(axis, x.shape.length) : 0;
+    const size = x.shape.reduce((a, b) => a * b, 1);
+    const b = k > 0 ? x.shape[k - 1] : 0;
+    if (k === 0 || b < 2 || size < REDUCTION_FAST_PATH_MIN_SIZE) return stock(kind)(args);
+    const reducedSize = x.shape.slice(0, k).reduce((p, q) => p * q, 1);
+    const rest = x.shape.slice(k);
+    const channels = rest.reduce((p, q) => p * q, 1);
+    const a = reducedSize / b;
+    const outShape = keepDims ? [...new Array(k).fill(1), ...rest] : rest;
+    return outputOf(backend, () => {
+      const view = tf.reshape(asTensor(x, "x"), [a, b, 1, channels]) as tf.Tensor4D;
+      const pooled = tf.avgPool(view, [b, 1], 1, "valid");
+      const mean = a > 1 ? tf.mean(tf.reshape(pooled, [a, channels]), 0) : tf.reshape(pooled, [channels]);
+      return tf.reshape(kind === "Sum" ? tf.mul(mean, reducedSize) : mean, outShape);
+    });
+  };
+}
+
 /**
  * Per-channel broadcasts — `x ∘ v` with x [..., C] and v of C values ([C] or [1, …, 1, C]) — are everywhere in
  * training (bias adds, BatchNorm and its gradient) and run several times slower than same-shape ops on stock
@@ -472,6 +509,8 @@ const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
   [tf.Add, channelBroadcast("Add")],
   [tf.Sub, channelBroadcast("Sub")],
   [tf.SquaredDifference, channelBroadcast("SquaredDifference")],
+  [tf.Sum, leadingReduction("Sum")],
+  [tf.Mean, leadingReduction("Mean")],
 ];
 
 let registered = false;
@@ -495,7 +534,8 @@ export function registerTrainingKernels(): void {
 }
 
 /**
- * Turn the fast paths for stock kernels (GatherV2, per-channel Multiply/Add/Sub/SquaredDifference) off or on again,
+ * Turn the fast paths for stock kernels (GatherV2, per-channel Multiply/Add/Sub/SquaredDifference, leading-axes
+ * Sum/Mean) off or on again,
  * e.g. to compare speed or rule them out when debugging. The training kernels stay registered.
  */
 export function setWasmFastPaths(enabled: boolean): void {

@@ -189,3 +189,25 @@ test("per-channel broadcast fast paths (Multiply, Add, Sub, SquaredDifference) m
     expected.forEach((e, i) => assertClose(actual[i], e, `shape ${shape.join("×")}, output ${i}`, 1e-6));
   }
 });
+
+test("leading-axes Sum/Mean fast path matches cpu; other reductions still go to the stock kernels", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  const shape = [8, 16, 12, 10];
+  const data = randomArray("red:x", sizeOf(shape));
+  const compute = (): tf.Tensor[] => {
+    const x = tf.tensor(data, shape);
+    return [
+      tf.sum(x, [0, 1, 2]),
+      tf.mean(x, [0, 1, 2]),
+      tf.mean(x, [0, 1], true),
+      tf.sum(x, 0),
+      tf.sum(tf.reshape(x, [1536, 10]), 0),
+      tf.mean(x, [1, 2]), // not leading: stock
+      tf.sum(x), // all axes: stock
+    ];
+  };
+  const expected = await on("cpu", compute);
+  const actual = await on("wasm", compute);
+  // float32 sums of 15 360 values differ between backends at ~1e-5 relative, whatever the algorithm.
+  expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-4));
+});
