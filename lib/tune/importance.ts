@@ -26,6 +26,9 @@ export interface ImportanceOptions {
  * is explained by each parameter alone (first-order functional-ANOVA term), average over trees, and
  * normalise to sum 1. Numerical parameters live in their internal scale (log for log-scale ones);
  * categorical ones are split on their choice index. Sorted from most to least important.
+ * Checked against Optuna 3.1's FanovaImportanceEvaluator on the same trials: same ranking, values within
+ * the spread Optuna shows between its own seeds. Like any forest-based estimate it explains the trials it
+ * sees: with few, clustered trials (e.g. TPE after pruning) it extrapolates over unexplored regions.
  */
 export function getParamImportances(source: TrialSource, options: ImportanceOptions = {}): Record<string, number> {
   const completed = source.trials.filter((t) => t.state === "COMPLETE" && t.value !== null && Number.isFinite(t.value));

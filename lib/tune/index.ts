@@ -1,6 +1,21 @@
 /**
  * lib/tune: Optuna-style hyper-parameter tuning (define-by-run studies, random/grid/TPE samplers,
- * median pruning, in-memory or SQLite storage, plotly figures). No TensorFlow.js here.
+ * median pruning, in-memory or SQLite storage, fANOVA importances, plotly figures). No TensorFlow.js here.
+ *
+ *   const study = createStudy({ name: "fusion", direction: "maximize", storage: outputsDir("tune", "studies.db"),
+ *                               loadIfExists: true, sampler: new TpeSampler({ seed: 42 }), pruner: new MedianPruner() });
+ *   study.enqueueTrial({ dropout_rate: 0.3, freeze_layers: 100 });
+ *   await study.optimize(async (trial) => {
+ *     const dropout = trial.suggestFloat("dropout_rate", 0.1, 0.6);
+ *     const freeze = trial.suggestInt("freeze_layers", 0, 150, { step: 10 });
+ *     for (let epoch = 0; epoch < 10; epoch++) {
+ *       const f1 = await trainOneEpoch(dropout, freeze);
+ *       trial.report(f1, epoch);
+ *       if (trial.shouldPrune()) throw new TrialPruned();
+ *     }
+ *     return f1;
+ *   }, { nTrials: 30, timeout: 600 });
+ *   study.bestTrial; show(plotOptimizationHistory(study)); show(plotParamImportances(study));
  */
 export * from "./types";
 export * from "./distributions";

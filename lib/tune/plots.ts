@@ -3,12 +3,12 @@ import { getParamImportances, type ImportanceOptions } from "./importance";
 import type { FrozenTrial, StudyDirection } from "./types";
 
 /**
- * A plotly figure as plain data. lib/tune does not depend on lib/viz: notebooks show these with
- * lib/viz's `show()`, which accepts any `{ data, layout }`.
+ * A plotly figure as plain data, the same shape as lib/viz's PlotlyFigure (lib/tune does not import
+ * lib/viz): notebooks show these with lib/viz's `show()`.
  */
 export interface PlotlyFigure {
-  data: object[];
-  layout: object;
+  data: Record<string, unknown>[];
+  layout: Record<string, unknown>;
 }
 
 /** The part of a Study the plots read (a Study fits). */
@@ -53,7 +53,7 @@ export function plotOptimizationHistory(study: PlotSource, options: TargetOption
     const previous = best.length === 0 ? v : best[best.length - 1];
     best.push(study.direction === "minimize" ? Math.min(previous, v) : Math.max(previous, v));
   }
-  const data: object[] = [
+  const data: Record<string, unknown>[] = [
     { type: "scatter", mode: "markers", name, x: trials.map((t) => t.number), y: values, marker: { color: "#1f77b4" } },
   ];
   if (options.target === undefined) {
@@ -91,7 +91,7 @@ export function plotParamImportances(study: PlotSource, options: ImportanceOptio
   };
 }
 
-function axisForDistribution(dist: Distribution | null): object {
+function axisForDistribution(dist: Distribution | null): Record<string, unknown> {
   if (dist && dist.type !== "categorical" && dist.log) return { type: "log" };
   if (dist && dist.type === "categorical") return { type: "category", categoryorder: "array", categoryarray: dist.choices.map(String) };
   return {};
@@ -109,7 +109,7 @@ export function plotSlice(study: PlotSource, options: TargetOptions & { params?:
   const n = Math.max(names.length, 1);
   const gap = 0.03;
   const width = (1 - gap * (n - 1)) / n;
-  const data: object[] = [];
+  const data: Record<string, unknown>[] = [];
   const layout: Record<string, unknown> = {
     title: { text: "Slice Plot" },
     showlegend: false,
@@ -203,7 +203,7 @@ export function plotContour(study: PlotSource, options: ContourOptions = {}): Pl
   );
   const fromAxis = (dist: Distribution, v: number): number | string =>
     dist.type === "categorical" ? String(dist.choices[Math.round(v)]) : dist.log ? 10 ** v : v;
-  const axis = (dist: Distribution, name: string): object =>
+  const axis = (dist: Distribution, name: string): Record<string, unknown> =>
     dist.type === "categorical"
       ? { title: { text: name }, tickvals: dist.choices.map((_, i) => i), ticktext: dist.choices.map(String) }
       : dist.log
@@ -245,7 +245,7 @@ export function plotParallelCoordinate(study: PlotSource, options: TargetOptions
   // Only trials with every plotted parameter can be drawn as a full line.
   const usable = trials.filter((t) => names.every((n) => n in t.params));
   const values = usable.map(target);
-  const dimensions: object[] = [{ label: options.targetName ?? "Objective Value", values, range: [Math.min(...values), Math.max(...values)] }];
+  const dimensions: Record<string, unknown>[] = [{ label: options.targetName ?? "Objective Value", values, range: [Math.min(...values), Math.max(...values)] }];
   for (const name of names) {
     const dist = paramDistribution(usable, name);
     const raw = usable.map((t) => t.params[name]);
