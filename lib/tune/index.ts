@@ -8,8 +8,9 @@
  *   await study.optimize(async (trial) => {
  *     const dropout = trial.suggestFloat("dropout_rate", 0.1, 0.6);
  *     const freeze = trial.suggestInt("freeze_layers", 0, 150, { step: 10 });
+ *     let f1 = 0;
  *     for (let epoch = 0; epoch < 10; epoch++) {
- *       const f1 = await trainOneEpoch(dropout, freeze);
+ *       f1 = await trainOneEpoch(dropout, freeze);
  *       trial.report(f1, epoch);
  *       if (trial.shouldPrune()) throw new TrialPruned();
  *     }

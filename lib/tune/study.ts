@@ -185,10 +185,6 @@ export class Study {
   /** Runs trials one after another until nTrials, timeout (s), stop() or the sampler (grid exhausted) ends it. */
   async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<void> {
     const verbosity = options.verbosity ?? this.verbosity;
-    const stale = this.storage.failStaleTrials(this.studyId);
-    if (stale.length > 0 && verbosity > 0) {
-      console.log(`Marked stale trial(s) ${stale.join(", ")} as FAIL (no heartbeat: their process died).`);
-    }
     this.stopRequested = false;
     const started = Date.now();
     for (let i = 0; options.nTrials === undefined || i < options.nTrials; i++) {
@@ -200,34 +196,47 @@ export class Study {
   }
 
   private async runTrial(objective: Objective, options: OptimizeOptions, verbosity: 0 | 1): Promise<FrozenTrial> {
+    // As Optuna: with heartbeats on, every new trial first fails the trials whose process died.
+    if (this.storage.heartbeatIntervalMs !== null) this.failStaleTrials(verbosity);
     const trial = this.ask();
     const interval = this.storage.heartbeatIntervalMs;
     const timer = interval === null ? null : setInterval(() => this.storage.recordHeartbeat(trial.trialId), interval);
     timer?.unref();
-    let frozen: FrozenTrial;
+    let outcome: number | { state: "PRUNED" | "FAIL"; reason?: string };
     let rethrow: unknown = null;
     try {
       const value = await objective(trial);
-      if (typeof value !== "number") {
-        frozen = this.tell(trial, { state: "FAIL", reason: `the objective returned ${JSON.stringify(value)}, not a number` });
-      } else {
-        frozen = this.tell(trial, value);
-      }
+      outcome = typeof value === "number" ? value : { state: "FAIL", reason: `the objective returned ${JSON.stringify(value)}, not a number` };
     } catch (error) {
       if (error instanceof TrialPruned) {
-        frozen = this.tell(trial, { state: "PRUNED" });
+        outcome = { state: "PRUNED" };
       } else {
-        const message = error instanceof Error ? error.message : String(error);
-        frozen = this.tell(trial, { state: "FAIL", reason: message });
+        outcome = { state: "FAIL", reason: error instanceof Error ? error.message : String(error) };
         const caught = (options.catch ?? []).some((cls) => error instanceof cls);
         if (!caught) rethrow = error;
       }
     } finally {
       if (timer) clearInterval(timer);
     }
+    let frozen: FrozenTrial;
+    const current = this.storage.getTrial(trial.trialId);
+    if (current.state !== "RUNNING") {
+      // Another process judged it stale (no heartbeat within the grace period) and failed it.
+      frozen = current;
+      if (verbosity > 0) console.warn(`Trial ${trial.number} was marked ${current.state} by another process while it ran; its result is dropped.`);
+    } else {
+      frozen = this.tell(trial, outcome);
+    }
     if (verbosity > 0) console.log(this.describe(frozen));
     if (rethrow !== null) throw rethrow;
     return frozen;
+  }
+
+  private failStaleTrials(verbosity: 0 | 1): void {
+    const stale = this.storage.failStaleTrials(this.studyId);
+    if (stale.length > 0 && verbosity > 0) {
+      console.log(`Marked stale trial(s) ${stale.join(", ")} as FAIL (no heartbeat: their process died).`);
+    }
   }
 
   /** Optuna's one-line log of a finished trial. */

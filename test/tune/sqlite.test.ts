@@ -146,3 +146,26 @@ test("two processes optimizing one SQLite study: unique trial numbers, no lost o
   for (const x of enqueued) assert.equal(trials.filter((t) => t.params.x === x).length, 1);
   setup.close();
 });
+
+test("a trial failed as stale by another worker while it ran keeps FAIL; its late result is dropped without error", async () => {
+  const db = tmpDb();
+  // Heartbeats every 10 s but a 50 ms grace period: each worker's running trial looks dead to the other.
+  const options = { heartbeatIntervalS: 10, gracePeriodS: 0.05 };
+  const slowStorage = new SqliteStorage(db, options);
+  const fastStorage = new SqliteStorage(db, options);
+  const slow = createStudy({ name: "stale", storage: slowStorage, sampler: new RandomSampler({ seed: 1 }), verbosity: 0 });
+  const fast = loadStudy({ name: "stale", storage: fastStorage, sampler: new RandomSampler({ seed: 2 }), verbosity: 0 });
+  const slowRun = slow.optimize(async (t) => {
+    const x = t.suggestFloat("x", 0, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    return x;
+  }, { nTrials: 1 });
+  await new Promise((r) => setTimeout(r, 150));
+  await fast.optimize((t) => t.suggestFloat("x", 0, 1), { nTrials: 1 });
+  await slowRun;
+  const trials = slow.trials;
+  assert.deepEqual(trials.map((t) => [t.number, t.state]), [[0, "FAIL"], [1, "COMPLETE"]]);
+  assert.match(String(trials[0].systemAttrs.fail_reason), /heartbeat/);
+  slowStorage.close();
+  fastStorage.close();
+});

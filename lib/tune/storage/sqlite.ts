@@ -24,6 +24,9 @@ export interface SqliteStorageOptions {
    * `failStaleTrials` (run when a study starts optimizing) marks RUNNING trials whose last
    * heartbeat is older than `gracePeriodS` as FAIL: their process died (kill -9, crash, power cut).
    * Off by default (like Optuna's RDBStorage): a killed trial then stays visible as RUNNING.
+   * Heartbeats come from a timer, which runs while an async objective awaits, and from every
+   * `trial.report()`: a synchronous objective that computes longer than the grace period without
+   * reporting looks dead to other processes, so pick the grace period accordingly.
    */
   heartbeatIntervalS?: number;
   /** Default: 2 × heartbeatIntervalS. */
