@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createStudy, loadStudy, RandomSampler, SqliteStorage, type FrozenTrial } from "../../lib/tune";
+import { createStudy, loadStudy, RandomSampler, SqliteStorage, TpeSampler, type FrozenTrial, type Trial } from "../../lib/tune";
 
 const WORKER = path.join(__dirname, "fixtures", "study-worker.ts");
 
@@ -168,4 +168,21 @@ test("a trial failed as stale by another worker while it ran keeps FAIL; its lat
   assert.match(String(trials[0].systemAttrs.fail_reason), /heartbeat/);
   slowStorage.close();
   fastStorage.close();
+});
+
+test("a seeded TPE study resumed half-way proposes the same trials as an uninterrupted one", async () => {
+  const objective = (t: Trial): number =>
+    (t.suggestFloat("x", -3, 3) - 1) ** 2 + (t.suggestInt("n", 1, 9) - 4) ** 2 / 10 + (t.suggestCategorical("c", ["a", "b"]) === "a" ? 0 : 0.5);
+  const whole = createStudy({ sampler: new TpeSampler({ seed: 5 }), verbosity: 0 });
+  await whole.optimize(objective, { nTrials: 24 });
+
+  const db = tmpDb();
+  const first = new SqliteStorage(db);
+  await createStudy({ name: "halves", storage: first, sampler: new TpeSampler({ seed: 5 }), verbosity: 0 }).optimize(objective, { nTrials: 12 });
+  first.close();
+  const second = new SqliteStorage(db);
+  const resumed = createStudy({ name: "halves", storage: second, loadIfExists: true, sampler: new TpeSampler({ seed: 5 }), verbosity: 0 });
+  await resumed.optimize(objective, { nTrials: 12 });
+  assert.deepEqual(resumed.trials.map((t) => t.params), whole.trials.map((t) => t.params));
+  second.close();
 });
