@@ -10,3 +10,4 @@ export * from "./resize";
 export * from "./normalize";
 export * from "./transforms";
 export * from "./presets";
+export * from "./statistics";

@@ -1,0 +1,143 @@
+/**
+ * The evaluation protocol: which rows train and which test, and every fitted step fitted on the training rows only.
+ *
+ *   const folds = cvFolds(data.records, { folds: 5, seed });           // grouped (id, image) + stratified
+ *   const fold = prepareFold(data, folds[0].train, folds[0].val, { seed });
+ *   fold.train.inputs.meta / .stats / .embedding, fold.train.y          // Float32Array row-major, class indices
+ *
+ * Fitted per fold, on the training rows only: the M2 tertile thresholds (the labels), the metadata feature pipeline
+ * (encoders, KMeans location clusters, scalers) and the standard scalers of the image statistics and embeddings.
+ * The target counts (Visits, Likes, Dislikes, Bookmarks) only ever produce `y`.
+ */
+import type { PoiRecord } from "../data";
+import { fitEngagementTarget, engagementClasses, type FittedEngagementTarget } from "../engagement";
+import {
+  fitFeaturePipeline,
+  transformFeatures,
+  poiKFold,
+  splitPoiRecords,
+  DEFAULT_FEATURES,
+  type FeaturePipelineSpec,
+  type FittedFeaturePipeline,
+  type FoldIndices,
+  type SplitIndices,
+} from "../features";
+import type { ExperimentData, RowMatrix } from "./data";
+
+export type InputName = "meta" | "stats" | "embedding";
+
+export interface FittedScaler {
+  mean: Float64Array;
+  std: Float64Array;
+}
+
+/** Column means and standard deviations over the given rows (std 0 → 1, so constant columns stay 0). */
+export function fitStandardScaler(m: RowMatrix, rows: readonly number[]): FittedScaler {
+  const w = m.columns.length;
+  const mean = new Float64Array(w);
+  const std = new Float64Array(w);
+  if (rows.length === 0) throw new Error("fitStandardScaler: no training rows");
+  for (const r of rows) for (let j = 0; j < w; j++) mean[j] += m.data[r * w + j];
+  for (let j = 0; j < w; j++) mean[j] /= rows.length;
+  for (const r of rows) for (let j = 0; j < w; j++) std[j] += (m.data[r * w + j] - mean[j]) ** 2;
+  for (let j = 0; j < w; j++) {
+    std[j] = Math.sqrt(std[j] / rows.length);
+    if (!(std[j] > 1e-12)) std[j] = 1;
+  }
+  return { mean, std };
+}
+
+/** Scaled copy of the given rows. */
+export function applyScaler(scaler: FittedScaler, m: RowMatrix, rows: readonly number[]): Float32Array {
+  const w = m.columns.length;
+  const out = new Float32Array(rows.length * w);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < w; j++) out[i * w + j] = (m.data[r * w + j] - scaler.mean[j]) / scaler.std[j];
+  });
+  return out;
+}
+
+export interface PartData {
+  /** Row indices into data.records. */
+  indices: number[];
+  y: number[];
+  inputs: Partial<Record<InputName, Float32Array>>;
+}
+
+export interface PreparedFold {
+  train: PartData;
+  test: PartData;
+  /** Input widths. */
+  dims: { meta: number; stats: number; embedding?: number };
+  metaColumns: string[];
+  target: FittedEngagementTarget;
+  pipeline: FittedFeaturePipeline;
+  classLabels: string[];
+}
+
+export interface PrepareOptions {
+  /** Seeds the KMeans location clusters. */
+  seed: number;
+  /** Metadata features (default: tags, categories, tier, xps, location clusters, scaled coordinates). */
+  features?: FeaturePipelineSpec;
+}
+
+/** The metadata features of the protocol. */
+export function defaultFeatureSpec(seed: number): FeaturePipelineSpec {
+  return { features: [...DEFAULT_FEATURES, "coordinates"], location: { k: 3, seed }, unknown: "zeros" };
+}
+
+/**
+ * Fit everything on `trainIdx` rows and transform both parts. `extraParts` (e.g. a validation split) are
+ * transformed with the same fitted steps.
+ */
+export function prepareFold(data: ExperimentData, trainIdx: readonly number[], testIdx: readonly number[], options: PrepareOptions): PreparedFold {
+  const overlap = new Set(trainIdx);
+  for (const i of testIdx) if (overlap.has(i)) throw new Error(`prepareFold: row index ${i} is in both train and test`);
+  const records = data.records;
+  const pick = (ix: readonly number[]): PoiRecord[] => ix.map((i) => records[i]);
+  const trainRecords = pick(trainIdx);
+  const target = fitEngagementTarget(trainRecords, { metric: "M2", classes: 3 });
+  const pipeline = fitFeaturePipeline(trainRecords, options.features ?? defaultFeatureSpec(options.seed));
+  const statsScaler = fitStandardScaler(data.stats, trainIdx);
+  const embScaler = data.embedding ? fitStandardScaler(data.embedding, trainIdx) : undefined;
+  const part = (ix: readonly number[]): PartData => {
+    const rs = pick(ix);
+    const inputs: PartData["inputs"] = {
+      meta: transformFeatures(pipeline, rs).data,
+      stats: applyScaler(statsScaler, data.stats, ix),
+    };
+    if (data.embedding && embScaler) inputs.embedding = applyScaler(embScaler, data.embedding, ix);
+    return { indices: ix.slice(), y: engagementClasses(target, rs), inputs };
+  };
+  return {
+    train: part(trainIdx),
+    test: part(testIdx),
+    dims: { meta: pipeline.columns.length, stats: data.stats.columns.length, embedding: data.embedding?.columns.length },
+    metaColumns: pipeline.columns.slice(),
+    target,
+    pipeline,
+    classLabels: target.bins.labels.slice(),
+  };
+}
+
+/** Grouped stratified k-fold of the protocol (rows sharing an id or an image stay in one fold). */
+export function cvFolds(records: readonly PoiRecord[], options: { folds: number; seed: number }): FoldIndices[] {
+  return poiKFold(records, { k: options.folds, seed: options.seed });
+}
+
+/** The single grouped stratified split (train / val / test ≈ 72 / 13 / 15 %), as in the report. */
+export function singleSplit(records: readonly PoiRecord[], seed: number): SplitIndices {
+  return splitPoiRecords(records, { seed }).indices;
+}
+
+/** Accuracy above which a run is suspicious on this data (nothing public comes close): audit the inputs. */
+export const LEAK_ACCURACY = 0.95;
+
+/** A warning line when the accuracy is suspiciously high, else undefined. */
+export function leakWarning(accuracy: number, what = "run"): string | undefined {
+  if (accuracy > LEAK_ACCURACY) {
+    return `WARNING: ${what} accuracy ${accuracy.toFixed(3)} > ${LEAK_ACCURACY}: audit the inputs for target leakage (Visits/Likes/Dislikes/Bookmarks, duplicated rows across folds)`;
+  }
+  return undefined;
+}
