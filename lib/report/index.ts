@@ -4,3 +4,4 @@ export * from "./html";
 export * from "./execute";
 export * from "./index-page";
 export * from "./check";
+export * from "./summary";
