@@ -133,7 +133,7 @@ test("same seed ⇒ same initial weights; dense kernels He-normal with zero bias
   const meta = a.layers.find((l) => l.name.startsWith("meta1_dense"))!;
   const [kernel, bias] = meta.getWeights();
   assert.ok(bias.dataSync().every((v) => v === 0));
-  const values = kernel.dataSync();
+  const values = Array.from(kernel.dataSync() as Float32Array);
   const sd = Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
   const he = Math.sqrt(2 / DIMS.meta); // truncated normal: the sample sd is a bit below
   assert.ok(sd > 0.7 * he && sd < 1.1 * he, `kernel sd ${sd} vs He ${he}`);
