@@ -106,6 +106,7 @@ function entry(oursValue: number, referenceValue: number | null, unit: string): 
 
 function main(): void {
   const { only, runs } = parseArgs(process.argv.slice(2));
+  const loadBefore = os.loadavg()[0];
   console.log(`machine: ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? "unknown CPU"}), load average ${os.loadavg()[0].toFixed(2)}`);
   const results: Record<string, Entry> = {};
   if (only.has("mobilenet")) {
@@ -127,6 +128,16 @@ function main(): void {
   const file = outputsDir("bench", "latest.json");
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  // Other processes competing for the cores change both sides (PyTorch's OpenMP threads suffer most): keep the context.
+  const machine = {
+    date: new Date().toISOString(),
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: os.loadavg()[0],
+    runs,
+  };
+  fs.writeFileSync(outputsDir("bench", "latest-machine.json"), `${JSON.stringify(machine, null, 2)}\n`);
 
   console.log("\n| benchmark | ours | PyTorch | ratio (ours/PyTorch) | target | met |");
   console.log("|---|---|---|---|---|---|");
@@ -141,7 +152,13 @@ function main(): void {
     const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(v >= 100 ? 0 : 3));
     console.log(`| ${name} (${e.unit}) | ${fmt(e.ours)} | ${fmt(e.reference)} | ${fmt(e.ratio)} | ${targets[name].text} | ${met === null ? "—" : met ? "yes" : "NO"} |`);
   }
-  console.log(`\nwritten: ${path.relative(PROJECT_ROOT, file)}`);
+  console.log(`\nwritten: ${path.relative(PROJECT_ROOT, file)} (machine and load: latest-machine.json)`);
+  if (Math.max(loadBefore, machine.loadAverageAfter) > os.cpus().length * 0.5) {
+    console.log(
+      `note: load average ${loadBefore.toFixed(1)} → ${machine.loadAverageAfter.toFixed(1)} on ${os.cpus().length} cores: other processes ` +
+        "were competing for the CPU, which slows PyTorch (OpenMP) far more than us; re-run on a quiet machine for figures that compare.",
+    );
+  }
   if (!torchAvailable) {
     console.log(`PyTorch reference missing: ${INSTALL_HINT}`);
     process.exitCode = 2;
