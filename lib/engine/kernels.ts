@@ -430,6 +430,7 @@ function channelBroadcast(kind: ChannelOp): KernelFn {
       a.dtype !== "float32" ||
       b.dtype !== "float32" ||
       sizeOf(big) < CHANNEL_FAST_PATH_MIN_SIZE ||
+      big.shape[big.shape.length - 1] < 8 || // XNNPACK's depthwise kernels are slow for a handful of channels
       small.shape.length > big.shape.length
     ) {
       return stock(kind)(args);
