@@ -11,3 +11,4 @@
 export * from "./data";
 export * from "./protocol";
 export * from "./cv";
+export * from "./pca";

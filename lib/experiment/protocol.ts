@@ -23,6 +23,7 @@ import {
   type SplitIndices,
 } from "../features";
 import type { ExperimentData, RowMatrix } from "./data";
+import { fitPca, transformPca, type FittedPca } from "./pca";
 
 export type InputName = "meta" | "stats" | "embedding";
 
@@ -72,6 +73,8 @@ export interface PreparedFold {
   metaColumns: string[];
   target: FittedEngagementTarget;
   pipeline: FittedFeaturePipeline;
+  /** The embedding PCA fitted on this fold's training rows, when used. */
+  pca?: FittedPca;
   classLabels: string[];
 }
 
@@ -80,7 +83,14 @@ export interface PrepareOptions {
   seed: number;
   /** Metadata features (default: tags, categories, tier, xps, location clusters, scaled coordinates). */
   features?: FeaturePipelineSpec;
+  /**
+   * Train-fitted PCA components kept from the backbone embedding (default 64); null keeps the raw embedding
+   * (standardised). The image branch then reads k numbers instead of 1280.
+   */
+  embeddingComponents?: number | null;
 }
+
+export const DEFAULT_EMBEDDING_COMPONENTS = 64;
 
 /** The metadata features of the protocol. */
 export function defaultFeatureSpec(seed: number): FeaturePipelineSpec {
@@ -100,23 +110,42 @@ export function prepareFold(data: ExperimentData, trainIdx: readonly number[], t
   const target = fitEngagementTarget(trainRecords, { metric: "M2", classes: 3 });
   const pipeline = fitFeaturePipeline(trainRecords, options.features ?? defaultFeatureSpec(options.seed));
   const statsScaler = fitStandardScaler(data.stats, trainIdx);
-  const embScaler = data.embedding ? fitStandardScaler(data.embedding, trainIdx) : undefined;
+  const components = options.embeddingComponents === undefined ? DEFAULT_EMBEDDING_COMPONENTS : options.embeddingComponents;
+  let pca: FittedPca | undefined;
+  let embeddingOf: ((ix: readonly number[]) => Float32Array) | undefined;
+  if (data.embedding) {
+    const embedding = data.embedding;
+    if (components) {
+      const fittedPca = fitPca(embedding, trainIdx, components, { seed: options.seed });
+      pca = fittedPca;
+      const trainProjection = transformPca(fittedPca, embedding, trainIdx);
+      const scaler = fitStandardScaler(trainProjection, trainIdx.map((_, i) => i));
+      embeddingOf = (ix) => {
+        const projected = transformPca(fittedPca, embedding, ix);
+        return applyScaler(scaler, projected, ix.map((_, i) => i));
+      };
+    } else {
+      const scaler = fitStandardScaler(embedding, trainIdx);
+      embeddingOf = (ix) => applyScaler(scaler, embedding, ix);
+    }
+  }
   const part = (ix: readonly number[]): PartData => {
     const rs = pick(ix);
     const inputs: PartData["inputs"] = {
       meta: transformFeatures(pipeline, rs).data,
       stats: applyScaler(statsScaler, data.stats, ix),
     };
-    if (data.embedding && embScaler) inputs.embedding = applyScaler(embScaler, data.embedding, ix);
+    if (embeddingOf) inputs.embedding = embeddingOf(ix);
     return { indices: ix.slice(), y: engagementClasses(target, rs), inputs };
   };
   return {
     train: part(trainIdx),
     test: part(testIdx),
-    dims: { meta: pipeline.columns.length, stats: data.stats.columns.length, embedding: data.embedding?.columns.length },
+    dims: { meta: pipeline.columns.length, stats: data.stats.columns.length, embedding: pca ? pca.k : data.embedding?.columns.length },
     metaColumns: pipeline.columns.slice(),
     target,
     pipeline,
+    pca,
     classLabels: target.bins.labels.slice(),
   };
 }
