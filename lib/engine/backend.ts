@@ -111,9 +111,11 @@ async function startWasm(threads: number): Promise<string | null> {
 
 let current: Promise<EngineInfo> | null = null;
 let currentKey = "";
+let started = false;
 
 /**
- * Choose and start the compute backend; idempotent (later calls with the same options return the first result).
+ * Choose and start the compute backend; idempotent: later calls return the first result (with other options they
+ * warn and keep the running backend, whose tensors would otherwise be lost).
  * Order when automatic: tfjs-node-gpu → tfjs-node (if installed and working) → wasm (SIMD, all cores) → cpu.
  * Prints one line saying which backend runs and why.
  */
@@ -122,8 +124,14 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   const threads = options.threads ?? parseThreadsSetting(process.env[THREADS_SETTING]) ?? availableCores();
   const key = `${forced ?? "auto"}:${threads}`;
   if (current && key === currentKey) return current;
+  if (current && started) {
+    // Switching a running backend would drop every tensor (model weights included) held on it.
+    console.warn(`engine: already running (${currentKey}); ignoring the new options (${key}). Restart the kernel/process to change backend.`);
+    return current;
+  }
   currentKey = key;
   current = selectBackend(forced, threads).then((info) => {
+    started = true;
     if (options.log !== false) console.log(`engine: ${info.backend} (${info.threads} thread${info.threads === 1 ? "" : "s"}) — ${info.reason}`);
     return info;
   });
