@@ -361,6 +361,17 @@ function gatherV2(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return out;
 }
 
+/**
+ * Identity (tf.clone; the engine clones every tensor it saves for backprop) shares the data instead of copying it,
+ * as the cpu backend does: tensors are immutable, and the wasm backend reference-counts shared data.
+ */
+function identity(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === "string") return stock(tf.Identity)(args);
+  (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** The number of leading axes reduced, when `axis` is exactly 0..k−1 of a rank-r tensor with k < r; else 0. */
 function leadingAxes(axis: number | number[], rank: number): number {
   const axes = tf.util.parseAxisParam(axis, new Array(rank).fill(1)).sort((a, b) => a - b);
@@ -506,6 +517,7 @@ const WASM_TRAINING_KERNELS: Array<[string, (args: KernelArgs) => tf.TensorInfo]
 /** Stock wasm kernels given a fast path for common cases (the rest is delegated to the originals). */
 const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
   [tf.GatherV2, gatherV2],
+  [tf.Identity, identity],
   [tf.Multiply, channelBroadcast("Multiply")],
   [tf.Add, channelBroadcast("Add")],
   [tf.Sub, channelBroadcast("Sub")],
@@ -535,7 +547,7 @@ export function registerTrainingKernels(): void {
 }
 
 /**
- * Turn the fast paths for stock kernels (GatherV2, per-channel Multiply/Add/Sub/SquaredDifference, leading-axes
+ * Turn the fast paths for stock kernels (GatherV2, Identity, per-channel Multiply/Add/Sub/SquaredDifference, leading-axes
  * Sum/Mean) off or on again,
  * e.g. to compare speed or rule them out when debugging. The training kernels stay registered.
  */

@@ -211,3 +211,18 @@ test("leading-axes Sum/Mean fast path matches cpu; other reductions still go to 
   // float32 sums of 15 360 values differ between backends at ~1e-5 relative, whatever the algorithm.
   expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-4));
 });
+
+test("Identity shares data: a clone outlives its source and both read the same values", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  await tf.setBackend("wasm");
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1, 2, 3]);
+  const copy = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3]);
+  const y = tf.add(copy, 1);
+  copy.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [2, 3, 4]);
+  y.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
