@@ -476,6 +476,51 @@ function channelBroadcast(kind: ChannelOp): KernelFn {
   };
 }
 
+/**
+ * FusedBatchNorm forward with per-channel statistics as one multithreaded XNNPACK 1×1 depthwise convolution:
+ * y = x·s + o with s = γ/√(σ²+ε) and o = β − μ·s computed on the C-element vectors first.
+ */
+function fusedBatchNorm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as tf.TensorInfo;
+  const channels = x.shape[x.shape.length - 1];
+  const vectors = [inputs.mean, inputs.variance, inputs.scale, inputs.offset].filter((t): t is tf.TensorInfo => t != null);
+  const perChannel = vectors.every((t) => t.dtype === "float32" && channelVectorLength(t) === channels);
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  if (x.dtype !== "float32" || x.shape.length < 2 || !perChannel || channels < 8 || size < CHANNEL_FAST_PATH_MIN_SIZE) {
+    return stock(tf.FusedBatchNorm)(args);
+  }
+  const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+  return outputOf(backend, () => {
+    const vector = (info: tf.TensorInfo | undefined, name: string): tf.Tensor | null =>
+      info == null ? null : tf.reshape(asTensor(info, name), [channels]);
+    const mean = vector(inputs.mean, "mean")!;
+    const variance = vector(inputs.variance, "variance")!;
+    const scale = vector(inputs.scale, "scale");
+    const offset = vector(inputs.offset, "offset");
+    let factor = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+    if (scale) factor = tf.mul(factor, scale);
+    let shift = tf.neg(tf.mul(mean, factor));
+    if (offset) shift = tf.add(shift, offset);
+    const xt = asTensor(x, "x");
+    const dims = xt.shape;
+    const view =
+      dims.length === 4
+        ? (xt as tf.Tensor4D)
+        : dims.length === 2
+          ? tf.reshape(xt, [dims[0], 1, 1, channels])
+          : tf.reshape(xt, [dims.slice(0, -2).reduce((p, q) => p * q, 1), dims[dims.length - 2], 1, channels]);
+    const y = tf.fused.depthwiseConv2d({
+      x: view as tf.Tensor4D,
+      filter: tf.reshape(factor, [1, 1, channels, 1]) as tf.Tensor4D,
+      strides: 1,
+      pad: "valid",
+      bias: shift,
+    });
+    return tf.reshape(y, dims);
+  });
+}
+
 /** FusedBatchNorm gradient: same math as tfjs-core's, with per-channel factors applied by broadcasting. */
 const fusedBatchNormGrad: tf.GradConfig = {
   kernelName: tf.FusedBatchNorm,
@@ -522,6 +567,7 @@ const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
   [tf.Add, channelBroadcast("Add")],
   [tf.Sub, channelBroadcast("Sub")],
   [tf.SquaredDifference, channelBroadcast("SquaredDifference")],
+  [tf.FusedBatchNorm, fusedBatchNorm],
   [tf.Sum, leadingReduction("Sum")],
   [tf.Mean, leadingReduction("Mean")],
 ];
@@ -547,8 +593,8 @@ export function registerTrainingKernels(): void {
 }
 
 /**
- * Turn the fast paths for stock kernels (GatherV2, Identity, per-channel Multiply/Add/Sub/SquaredDifference, leading-axes
- * Sum/Mean) off or on again,
+ * Turn the fast paths for stock kernels (GatherV2, Identity, per-channel Multiply/Add/Sub/SquaredDifference, FusedBatchNorm,
+ * leading-axes Sum/Mean) off or on again,
  * e.g. to compare speed or rule them out when debugging. The training kernels stay registered.
  */
 export function setWasmFastPaths(enabled: boolean): void {

@@ -226,3 +226,23 @@ test("Identity shares data: a clone outlives its source and both read the same v
   y.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test("FusedBatchNorm forward fast path matches cpu, with and without scale/offset", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  // Large enough (≥ 16 384 values, ≥ 8 channels) to take the fast path.
+  const shape: [number, number, number, number] = [8, 16, 16, 12];
+  const xData = randomArray("bnf:x", sizeOf(shape));
+  const v = (label: string, positive = false) => randomArray(`bnf:${label}`, 12).map((x) => (positive ? Math.abs(x) + 0.1 : x));
+  const [m, s2, g, b] = [v("m"), v("v", true), v("g"), v("b")];
+  const compute = (): tf.Tensor[] => {
+    const x = tf.tensor4d(xData, shape);
+    return [
+      tf.batchNorm(x, tf.tensor1d(m), tf.tensor1d(s2), tf.tensor1d(b), tf.tensor1d(g), 1e-3),
+      tf.batchNorm(x, tf.tensor1d(m), tf.tensor1d(s2), undefined, undefined, 1e-3),
+      tf.batchNorm(tf.reshape(x, [2048, 12]), tf.tensor1d(m), tf.tensor1d(s2), tf.tensor1d(b), tf.tensor1d(g), 1e-3),
+    ];
+  };
+  const expected = await on("cpu", compute);
+  const actual = await on("wasm", compute);
+  expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-5));
+});
