@@ -121,7 +121,7 @@ interface Leaf {
 }
 
 function collectLeaves(node: TreeNode, lower: number[], upper: number[], out: Leaf[]): void {
-  if (node.leaf) {
+  if (node.leaf === true) {
     out.push({ value: node.value, lower: lower.slice(), upper: upper.slice() });
     return;
   }

@@ -252,7 +252,7 @@ export function plotParallelCoordinate(study: PlotSource, options: TargetOptions
     if (dist && dist.type === "categorical") {
       const choices = dist.choices.filter((c) => raw.some((v) => v === c));
       dimensions.push({ label: name, values: raw.map((v) => choices.findIndex((c) => c === v)), tickvals: choices.map((_, i) => i), ticktext: choices.map(String) });
-    } else if (dist && dist.log) {
+    } else if (dist && "log" in dist && dist.log) {
       const logs = (raw as number[]).map(Math.log10);
       const lo = Math.floor(Math.min(...logs));
       const hi = Math.ceil(Math.max(...logs));
