@@ -38,7 +38,8 @@ export function threadedWasmSupported(): boolean {
   if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return false;
   try {
     // A tiny module using a shared memory + atomic op (from wasm-feature-detect, as tfjs uses it).
-    return WebAssembly.validate(
+    // WebAssembly is a Node global, but tslab compiles without the DOM lib that declares it.
+    return (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly.validate(
       new Uint8Array([
         0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254,
         16, 2, 0, 26, 11,

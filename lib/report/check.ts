@@ -50,13 +50,12 @@ export async function checkPages(files: readonly string[], options: { timeoutMs?
       });
       page.on("pageerror", (err) => pageErrors.push(err.message));
       await page.goto(pageUrl, { waitUntil: "load", timeout: options.timeoutMs ?? 60_000 });
+      // Runs in the page; a string keeps DOM types out of the library (tslab compiles lib/ without the DOM lib).
       const count = () =>
-        page.evaluate(() => ({
-          plots: document.querySelectorAll(".poi-plot").length,
-          rendered: document.querySelectorAll(".poi-plot .main-svg").length > 0
-            ? Array.from(document.querySelectorAll(".poi-plot")).filter((div) => div.querySelector(".main-svg")).length
-            : 0,
-        }));
+        page.evaluate(`(() => {
+          const plots = Array.from(document.querySelectorAll(".poi-plot"));
+          return { plots: plots.length, rendered: plots.filter((div) => div.querySelector(".main-svg")).length };
+        })()`) as Promise<{ plots: number; rendered: number }>;
       let counts = await count();
       const deadline = Date.now() + (options.timeoutMs ?? 60_000);
       while (counts.rendered < counts.plots && Date.now() < deadline) {

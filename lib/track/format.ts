@@ -5,6 +5,8 @@
  * - metric lines: `f"{timestamp} {value} {step}\n"` with Python's `repr(float)` for the value.
  */
 
+/** An empty list is the only list the MLflow files hold (`tags: []`). */
+export const EMPTY_LIST: readonly never[] = [] as never[];
 export type YamlValue = string | number | boolean | null | readonly never[];
 
 // PyYAML's implicit resolvers: a plain scalar matching one of these would load as a non-string,
@@ -98,7 +100,7 @@ function unquote(text: string): string {
 function parseScalar(raw: string): YamlValue {
   const text = raw.trim();
   if (text === "" || text === "~" || /^(null|Null|NULL)$/.test(text)) return null;
-  if (text === "[]") return [];
+  if (text === "[]") return EMPTY_LIST;
   if (text.startsWith("'") || text.startsWith('"')) return unquote(text);
   if (/^(true|True|TRUE)$/.test(text)) return true;
   if (/^(false|False|FALSE)$/.test(text)) return false;

@@ -21,7 +21,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { pathToFileURL, fileURLToPath } from "url";
-import { dumpFlatYaml, metricLine, parseFlatYaml, parseMetricLines, type MetricPoint, type YamlValue } from "./format";
+import { dumpFlatYaml, EMPTY_LIST, metricLine, parseFlatYaml, parseMetricLines, type MetricPoint, type YamlValue } from "./format";
 
 export const RUN_STATUS = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 } as const;
 export type RunStatus = keyof typeof RUN_STATUS;
@@ -273,7 +273,7 @@ export class FileStore {
       source_version: "",
       start_time: info.startTime,
       status: RUN_STATUS[info.status],
-      tags: [],
+      tags: EMPTY_LIST,
       user_id: info.userId,
     };
     writeFileAtomic(path.join(this.runDir(info.experimentId, info.runId), "meta.yaml"), dumpFlatYaml(meta));

@@ -217,8 +217,9 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
   const stepsPerEpoch = Math.ceil(n / batchSize);
-  const ownsOptimizer = !options.optimizer || !isTrainOptimizer(options.optimizer);
-  const optimizer = options.optimizer && isTrainOptimizer(options.optimizer) ? options.optimizer : createOptimizer(options.optimizer ?? { name: "adam", lr: 1e-3 });
+  const given = options.optimizer;
+  const ownsOptimizer = !given || !isTrainOptimizer(given);
+  const optimizer: TrainOptimizer = given === undefined ? createOptimizer({ name: "adam", lr: 1e-3 }) : isTrainOptimizer(given) ? given : createOptimizer(given as OptimizerSpec);
   const fromLogits = options.loss?.fromLogits ?? outputsLogits(model);
   const labelSmoothing = options.loss?.labelSmoothing ?? 0;
   const classWeights = options.classWeights
