@@ -121,13 +121,21 @@ export interface BestRunsOptions extends Omit<SearchRunsOptions, "experiment" | 
   ascending?: boolean;
 }
 
-/** The best `perExperiment` finished runs of each experiment by one metric, experiments in the given order. */
+/** The best `perExperiment` finished runs of each experiment by one metric (one per run name), experiments in the given order. */
 export function bestRuns(experiments: readonly string[], options: BestRunsOptions = {}): RunSummary[] {
   const rankBy = options.rankBy ?? "val_f1_macro";
   const { rankBy: _r, perExperiment, ascending, ...search } = options;
-  return experiments.flatMap((experiment) =>
-    searchRuns({ status: "FINISHED", ...search, experiment, orderBy: `metrics.${rankBy} ${ascending ? "ASC" : "DESC"}` })
+  return experiments.flatMap((experiment) => {
+    // A notebook re-run logs the same configurations again under the same run names: keep the best run of each
+    // name, so the comparison lists different models, not copies of one.
+    const seen = new Set<string>();
+    return searchRuns({ status: "FINISHED", ...search, experiment, orderBy: `metrics.${rankBy} ${ascending ? "ASC" : "DESC"}` })
       .filter((run) => Number.isFinite(run.metrics[rankBy]))
-      .slice(0, perExperiment ?? 1),
-  );
+      .filter((run) => {
+        if (seen.has(run.runName)) return false;
+        seen.add(run.runName);
+        return true;
+      })
+      .slice(0, perExperiment ?? 1);
+  });
 }

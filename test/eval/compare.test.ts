@@ -59,3 +59,12 @@ test("metric lookup: CV mean ± std first, then test, final validation, validati
   assert.deepEqual(f1.y, [0.52, 0.44, 0.57]);
   assert.deepEqual(f1.error_y.array, [0.03, 0, 0]);
 });
+
+test("a configuration logged again by a notebook re-run is listed once, by its best run", () => {
+  const store = tempStore();
+  logRun(store, "05_image", "mobilenet", { val_f1_macro: 0.45 });
+  logRun(store, "05_image", "mobilenet", { val_f1_macro: 0.47 });
+  logRun(store, "05_image", "small-cnn", { val_f1_macro: 0.4 });
+  const best = bestRuns(["05_image"], { store, perExperiment: 3 });
+  assert.deepEqual(best.map((r) => [r.runName, r.metrics.val_f1_macro]), [["mobilenet", 0.47], ["small-cnn", 0.4]]);
+});
