@@ -15,7 +15,7 @@ import { imagePath, type PoiRecord } from "../data";
 import { embedImages, type Backbone } from "../engine";
 import { hstack, transformFeatures, type FeatureMatrix } from "../features";
 import { augmentationPreset } from "../images";
-import { applyScaler, fitStandardScaler, prepareFold, singleSplit, trainAndEvaluate, transformPca, type ExperimentData, type FittedPca, type FittedScaler, type PartData, type PreparedFold, type RowMatrix } from "../experiment";
+import { applyEmbeddingTransform, embeddingTransformOf, prepareFold, singleSplit, trainAndEvaluate, type EmbeddingTransform, type ExperimentData, type PartData, type PreparedFold } from "../experiment";
 import { buildModel, getArchitecture, modelInputNames, withImageInputs, type ArchitectureSpec, type ImageInputs, type InputName } from "../models";
 import { fit, freezeLayers, predictProba, accuracy, f1Macro, type BatchSource, type History } from "../train";
 import { createRng } from "../util";
@@ -67,25 +67,7 @@ export async function prepareEvaluation(data: ExperimentData, recipe: TrainingRe
   return { data, split, fold, val: fold.test, test, embeddingTransform, variants };
 }
 
-/** What prepareFold does to the raw embedding: optional train-fitted PCA, then a train-fitted standard scaler. */
-export interface EmbeddingTransform {
-  pca?: FittedPca;
-  scaler: FittedScaler;
-}
-
-/** The embedding transform of a fold fitted on `trainIdx` (recomputed: the fitted steps are deterministic). */
-export function embeddingTransformOf(embedding: RowMatrix, trainIdx: readonly number[], pca?: FittedPca): EmbeddingTransform {
-  if (!pca) return { scaler: fitStandardScaler(embedding, trainIdx) };
-  const projected = transformPca(pca, embedding, trainIdx);
-  return { pca, scaler: fitStandardScaler(projected, trainIdx.map((_, i) => i)) };
-}
-
-/** Every row of a raw embedding matrix through the transform. */
-export function applyEmbeddingTransform(t: EmbeddingTransform, m: RowMatrix): Float32Array {
-  const all = Array.from({ length: m.rows }, (_, i) => i);
-  const x = t.pca ? transformPca(t.pca, m, all) : m;
-  return applyScaler(t.scaler, x, all);
-}
+export { applyEmbeddingTransform, embeddingTransformOf, type EmbeddingTransform } from "../experiment";
 
 /** The same transform on a tensor [batch, d] (differentiable; tensors are created per call inside a tidy). */
 export function embeddingTransformTensor(t: EmbeddingTransform): { apply: (e: tf.Tensor) => tf.Tensor; dispose: () => void } {

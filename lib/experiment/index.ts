@@ -12,3 +12,4 @@ export * from "./data";
 export * from "./protocol";
 export * from "./cv";
 export * from "./pca";
+export { applyEmbeddingTransform, embeddingTransformOf, type EmbeddingTransform } from "./embedding-transform";

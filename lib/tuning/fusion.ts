@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { imagePath } from "../data";
 import { loadMobileNetV2, embedImages, initEngine } from "../engine";
 import { augmentationPreset } from "../images";
-import { loadExperimentData, prepareFold, singleSplit, fitStandardScaler, applyScaler, type ExperimentData, type PartData, type PreparedFold } from "../experiment";
+import { loadExperimentData, prepareFold, singleSplit, embeddingTransformOf, applyEmbeddingTransform, type ExperimentData, type PartData, type PreparedFold } from "../experiment";
 import { buildModel, getArchitecture, modelInputNames, type ArchitectureSpec } from "../models";
 import { fit, evaluate, freezeLayers, epochMetrics, type BatchSource } from "../train";
 import { startRun, type Run } from "../track";
@@ -48,13 +48,14 @@ export async function loadTuningData(options: LoadTuningOptions = {}): Promise<T
   const fold = prepareFold(experiment, split.train, split.val, { seed });
   const test = prepareFold(experiment, split.train, split.test, { seed }).test;
   const emb = experiment.embedding!;
-  const scaler = fitStandardScaler(emb, split.train);
+  // Augmented embeddings go through exactly the fold's fitted steps (train-fitted PCA, then scaler), so they have the
+  // model's embedding width.
+  const transform = embeddingTransformOf(emb, split.train, fold.pca);
   const trainFiles = split.train.map((i) => imagePath(experiment.dataDir, experiment.records[i]));
-  const allRows = trainFiles.map((_, i) => i);
   const variants: Record<string, Float32Array[]> = {};
   for (const preset of options.presets ?? []) {
     const result = await embedImages({ backbone, files: trainFiles, augmentation: augmentationPreset(preset), variants: k, seed, log: options.log ?? false });
-    variants[preset] = result.variants.map((v) => applyScaler(scaler, { columns: emb.columns, rows: v.rows, data: v.data }, allRows));
+    variants[preset] = result.variants.map((v) => applyEmbeddingTransform(transform, { columns: emb.columns, rows: v.rows, data: v.data }));
   }
   return {
     experiment,
@@ -90,6 +91,12 @@ export function partSource(spec: ArchitectureSpec, fold: PreparedFold, part: Par
   const widths = names.map((n) => (n === "embedding" ? fold.dims.embedding : fold.dims[n]) ?? 0);
   names.forEach((n, i) => {
     if (!part.inputs[n] || !widths[i]) throw new Error(`model ${spec.name} needs input "${n}", which the tuning data lacks`);
+  });
+  const embeddingWidth = fold.dims.embedding ?? 0;
+  variants.forEach((v, k) => {
+    if (v.length !== part.indices.length * embeddingWidth) {
+      throw new Error(`augmented embedding variant ${k} has ${v.length} values, expected ${part.indices.length} rows × ${embeddingWidth} (the fold's embedding width)`);
+    }
   });
   const picks = new Map<number, Uint8Array>();
   const pickOf = (epoch: number): Uint8Array => {

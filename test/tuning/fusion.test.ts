@@ -32,6 +32,14 @@ function fixture(): TuningData {
   return { experiment: {} as TuningData["experiment"], seed: 0, fold, test: part(30, 3, 90), variants: { A1: variants }, dataParams: { n_train: 60 } };
 }
 
+test("partSource refuses augmented variants whose width is not the fold's embedding width (e.g. not PCA-projected)", () => {
+  const data = fixture();
+  const spec = getArchitecture("NetEngagementPOIFinal");
+  const rows = data.fold.train.indices.length;
+  const rawWidth = [new Float32Array(rows * (DIMS.embedding * 2))];
+  assert.throws(() => partSource(spec, data.fold, data.fold.train, rawWidth, 7), /variant 0 has .* expected .* × 6/);
+});
+
 test("partSource: training batches read a seeded augmented variant per epoch, evaluation the clean embedding", () => {
   const data = fixture();
   const spec = getArchitecture("NetEngagementPOIFinal");
