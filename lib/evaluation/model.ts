@@ -17,8 +17,8 @@ import { hstack, transformFeatures, type FeatureMatrix } from "../features";
 import { augmentationPreset } from "../images";
 import { applyEmbeddingTransform, embeddingTransformOf, prepareFold, singleSplit, trainAndEvaluate, type EmbeddingTransform, type ExperimentData, type PartData, type PreparedFold } from "../experiment";
 import { buildModel, getArchitecture, modelInputNames, withImageInputs, type ArchitectureSpec, type ImageInputs, type InputName } from "../models";
-import { fit, freezeLayers, predictProba, accuracy, f1Macro, type BatchSource, type History } from "../train";
-import { createRng } from "../util";
+import { fit, freezeLayers, predictProba, accuracy, f1Macro, type History } from "../train";
+import { partSource } from "../tuning";
 import type { TrainingRecipe } from "./select";
 
 const IMAGE_INPUTS: readonly ImageInputs[] = ["none", "embedding", "stats", "embedding+stats"];
@@ -95,43 +95,6 @@ function rowsOf(values: Float32Array, width: number, indices: readonly number[])
   return out;
 }
 
-/**
- * Batches of a part in the model's input order. During training with variants, each sample reads one of its
- * augmented embeddings per epoch, drawn with `createRng(seed).fork("variants:<epoch>")` — the same draw as
- * lib/tuning's partSource, so a retrained run sees the same batches as the tracked one.
- */
-export function partBatches(spec: ArchitectureSpec, fold: PreparedFold, part: PartData, variants: readonly Float32Array[] = [], seed = 0): BatchSource {
-  const names = modelInputNames(spec);
-  const widths = names.map((n) => widthOf(fold, n));
-  names.forEach((n) => {
-    if (!part.inputs[n]) throw new Error(`model ${spec.name} needs input "${n}"`);
-  });
-  const picks = new Map<number, Uint8Array>();
-  const pickOf = (epoch: number): Uint8Array => {
-    let p = picks.get(epoch);
-    if (!p) {
-      const rng = createRng(seed).fork(`variants:${epoch}`);
-      p = Uint8Array.from({ length: part.indices.length }, () => rng.int(variants.length));
-      picks.set(epoch, p);
-    }
-    return p;
-  };
-  return {
-    size: part.indices.length,
-    batch(indices, ctx) {
-      return names.map((n, j) => {
-        const w = widths[j];
-        if (n === "embedding" && ctx.training && variants.length > 0) {
-          const pick = pickOf(ctx.epoch);
-          const out = new Float32Array(indices.length * w);
-          indices.forEach((r, i) => out.set(variants[pick[r]].subarray(r * w, (r + 1) * w), i * w));
-          return tf.tensor2d(out, [indices.length, w]);
-        }
-        return tf.tensor2d(rowsOf(part.inputs[n]!, w, indices), [indices.length, w]);
-      });
-    },
-  };
-}
 
 /** A part's inputs as whole tensors in model order (caller disposes). */
 export function partInputs(spec: ArchitectureSpec, fold: PreparedFold, part: PartData): tf.Tensor2D[] {
@@ -172,9 +135,9 @@ export async function retrainRecipe(prepared: PreparedEvaluation, recipe: Traini
   const model = buildModel(spec, fold.dims, { seed: recipe.seed, dropout: recipe.dropout, numClasses: fold.classLabels.length });
   if (recipe.freezeLayers > 0) freezeLayers(model, recipe.freezeLayers);
   const history = await fit(model, {
-    x: partBatches(spec, fold, fold.train, prepared.variants, recipe.seed),
+    x: partSource(spec, fold, fold.train, prepared.variants, recipe.seed),
     y: fold.train.y,
-    validation: { x: partBatches(spec, fold, prepared.val), y: prepared.val.y },
+    validation: { x: partSource(spec, fold, prepared.val), y: prepared.val.y },
     epochs: recipe.epochs,
     batchSize: recipe.batchSize,
     optimizer: { name: "adamw", lr: recipe.lr, weightDecay: recipe.weightDecay },
