@@ -53,40 +53,30 @@ function weightsOf(layer: tf.layers.Layer): tf.Tensor[] {
   return layer.weights.map((w) => w.read());
 }
 
+/** Conv2D and DepthwiseConv2D: one fused op with bias and (where tfjs can fuse it) the activation inside. */
+function fusedConvolution(op: typeof tf.fused.conv2d | typeof tf.fused.depthwiseConv2d): Forward {
+  return ([x], layer) => {
+    const config = layer.getConfig() as unknown as ConvConfig;
+    const [kernel, bias] = weightsOf(layer);
+    const activation = activationName(layer);
+    const fused = FUSABLE.has(activation) ? activation : "linear";
+    const y = op({
+      x: x as tf.Tensor4D,
+      filter: kernel as tf.Tensor4D,
+      strides: config.strides,
+      pad: config.padding,
+      dilations: config.dilationRate,
+      bias: config.useBias ? bias : undefined,
+      activation: fused as tf.fused.Activation,
+    });
+    return fused === activation ? y : applyActivation(y, activation);
+  };
+}
+
 const FORWARDS: Record<string, Forward> = {
   InputLayer: ([x]) => x,
-  Conv2D: ([x], layer) => {
-    const config = layer.getConfig() as unknown as ConvConfig;
-    const [kernel, bias] = weightsOf(layer);
-    const activation = activationName(layer);
-    const fused = FUSABLE.has(activation) ? activation : "linear";
-    const y = tf.fused.conv2d({
-      x: x as tf.Tensor4D,
-      filter: kernel as tf.Tensor4D,
-      strides: config.strides,
-      pad: config.padding,
-      dilations: config.dilationRate,
-      bias: config.useBias ? bias : undefined,
-      activation: fused as tf.fused.Activation,
-    });
-    return fused === activation ? y : applyActivation(y, activation);
-  },
-  DepthwiseConv2D: ([x], layer) => {
-    const config = layer.getConfig() as unknown as ConvConfig;
-    const [kernel, bias] = weightsOf(layer);
-    const activation = activationName(layer);
-    const fused = FUSABLE.has(activation) ? activation : "linear";
-    const y = tf.fused.depthwiseConv2d({
-      x: x as tf.Tensor4D,
-      filter: kernel as tf.Tensor4D,
-      strides: config.strides,
-      pad: config.padding,
-      dilations: config.dilationRate,
-      bias: config.useBias ? bias : undefined,
-      activation: fused as tf.fused.Activation,
-    });
-    return fused === activation ? y : applyActivation(y, activation);
-  },
+  Conv2D: fusedConvolution(tf.fused.conv2d),
+  DepthwiseConv2D: fusedConvolution(tf.fused.depthwiseConv2d),
   Activation: ([x], layer) => applyActivation(x, activationName(layer)),
   ReLU: ([x], layer) => {
     const { maxValue } = layer.getConfig() as { maxValue?: number | null };
