@@ -1,4 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
+import { SimdPool } from "./simd";
+import { wasmThreadsInUse } from "./wasm-threads";
 
 /**
  * Training kernels for the wasm backend.
@@ -6,8 +8,9 @@ import * as tf from "@tensorflow/tfjs";
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter or
  * DepthwiseConv2dNativeBackpropInput, and its Conv2DBackpropInput is slow. Each is written here with
  * fast existing wasm ops (XNNPACK convolutions, transposes, strided slices), MaxPoolGrad in JS:
- *  - filter gradient = one ordinary convolution over transposed tensors (batch ↔ channels) with
- *    dilation = the forward stride;
+ *  - filter gradient = our own SIMD kernel (simd/kernels.c) on all threads when the backend's memory is shared
+ *    (the multithreaded build), else one ordinary convolution over transposed tensors (batch ↔ channels)
+ *    with dilation = the forward stride;
  *  - input gradient = convolution of the (zero-dilated) output gradient with the flipped filter.
  * The FusedBatchNorm gradient is replaced (for every backend: the registry is per kernel name) by the
  * same formulas reduced per channel first, which avoids tiling 1/σ to the full activation size.
@@ -97,7 +100,46 @@ function inputGradient(
   return correlate(dilated, pads);
 }
 
-function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const pool = simdPool(args.backend);
+  return pool ? conv2DBackpropInputSimd(args, pool) : conv2DBackpropInputOps(args);
+}
+
+/** Each thread writes its own share of the input rows; the filter is transposed to [kh, kw, out, in] first. */
+function conv2DBackpropInputSimd({ inputs, backend, attrs }: KernelArgs, pool: SimdPool): tf.TensorInfo {
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  requireNhwc("Conv2DBackpropInput", dataFormat);
+  const dy = inputs.dy as tf.TensorInfo;
+  const filter = asTensor(inputs.filter, "filter") as tf.Tensor4D;
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filter.shape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const transposed = tf.transpose(filter, [0, 1, 3, 2]);
+  try {
+    const out = (backend as unknown as WasmHeapAccess).makeOutput([...inputShape], "float32");
+    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+    const rows = batchSize * inHeight;
+    const threads = threadsFor(pool, rows, inWidth * inChannels * 4);
+    const dyAt = heapOffset(backend, dy);
+    const wtAt = heapOffset(backend, transposed);
+    const dxAt = heapOffset(backend, out);
+    const wfAt = heapOffset(backend, filter);
+    pool.run("conv2d_input_grad", rows, threads, () => [
+      dyAt, wfAt, wtAt, dxAt, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
+      filterHeight, filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    ]);
+    return out;
+  } finally {
+    transposed.dispose();
+  }
+}
+
+function conv2DBackpropInputOps({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   requireNhwc("Conv2DBackpropInput", dataFormat);
   const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
@@ -116,7 +158,114 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   });
 }
 
-function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+interface WasmBackendInternals {
+  wasm: { wasmMemory: { buffer: ArrayBufferLike }; _malloc(bytes: number): number; _free(pointer: number): void; HEAPF32: Float32Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+let simdEnabled = true;
+const simdPools = new WeakMap<object, SimdPool | null>();
+
+/** The SIMD kernel pool for this backend instance, or null where our kernels cannot run (memory not shared). */
+function simdPool(backend: tf.KernelBackend): SimdPool | null {
+  if (!simdEnabled) return null;
+  if (simdPools.has(backend)) return simdPools.get(backend) ?? null;
+  let pool: SimdPool | null = null;
+  try {
+    pool = new SimdPool((backend as unknown as WasmBackendInternals).wasm, wasmThreadsInUse());
+  } catch {
+    pool = null; // the single-threaded build's memory is not shared: keep the op-based kernels
+  }
+  simdPools.set(backend, pool);
+  return pool;
+}
+
+/** Turn our SIMD kernels off or on again (they fall back to the op-based ones), e.g. to compare them. */
+export function setSimdKernels(enabled: boolean): void {
+  simdEnabled = enabled;
+}
+
+/** True when the active wasm backend runs our SIMD kernels. */
+export function simdKernelsActive(): boolean {
+  return tf.getBackend() === "wasm" && simdPool(tf.backend()) !== null;
+}
+
+function heapOffset(backend: tf.KernelBackend, info: tf.TensorInfo): number {
+  const entry = (backend as unknown as WasmBackendInternals).dataIdMap.get(info.dataId);
+  if (!entry) throw new Error("engine kernels: tensor data is not on the wasm heap");
+  return entry.memoryOffset;
+}
+
+/** Threads worth using for `rows` rows of `rowSize` elements: small tensors stay on one thread. */
+function threadsFor(pool: SimdPool, rows: number, rowSize: number): number {
+  const PER_THREAD_MIN_ELEMENTS = 32768;
+  return Math.max(1, Math.min(pool.threads, rows, Math.floor((rows * rowSize) / PER_THREAD_MIN_ELEMENTS)));
+}
+
+/** Copy `values` into a fresh heap block (caller frees it). */
+function heapVector(backend: tf.KernelBackend, values: Float32Array): number {
+  const wasm = (backend as unknown as WasmBackendInternals).wasm;
+  const at = wasm._malloc(4 * values.length) >>> 0;
+  new Float32Array(wasm.wasmMemory.buffer, at, values.length).set(values);
+  return at;
+}
+
+function heapFloats(backend: tf.KernelBackend, info: tf.TensorInfo): Float32Array {
+  return (backend as unknown as WasmHeapAccess).typedArrayFromHeap(info);
+}
+
+function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const pool = simdPool(args.backend);
+  return pool ? conv2DBackpropFilterSimd(args, pool) : conv2DBackpropFilterOps(args);
+}
+
+/** Each thread sums over its own share of the output rows into its own buffer; the buffers are added at the end. */
+function conv2DBackpropFilterSimd({ inputs, backend, attrs }: KernelArgs, pool: SimdPool): tf.TensorInfo {
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  requireNhwc("Conv2DBackpropFilter", dataFormat);
+  const x = inputs.x as tf.TensorInfo;
+  const dy = inputs.dy as tf.TensorInfo;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const wasm = (backend as unknown as WasmBackendInternals).wasm;
+  const heap = backend as unknown as WasmHeapAccess;
+  const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const out = heap.makeOutput(filterShape, "float32");
+  const rows = info.batchSize * info.outHeight;
+  const threads = threadsFor(pool, rows, info.outWidth * info.outChannels * 4);
+  const scratch = threads > 1 ? wasm._malloc(4 * size * (threads - 1)) >>> 0 : 0;
+  try {
+    const target = (t: number): number => (t === 0 ? heapOffset(backend, out) : scratch + 4 * size * (t - 1));
+    new Float32Array(wasm.wasmMemory.buffer, heapOffset(backend, out), size).fill(0);
+    if (threads > 1) new Float32Array(wasm.wasmMemory.buffer, scratch, size * (threads - 1)).fill(0);
+    const xAt = heapOffset(backend, x);
+    const dyAt = heapOffset(backend, dy);
+    const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+    pool.run("conv2d_filter_grad", rows, threads, (t) => [
+      xAt, dyAt, target(t), inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
+      filterHeight, filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    ]);
+    if (threads > 1) {
+      const memory = wasm.wasmMemory.buffer;
+      const total = new Float32Array(memory, heapOffset(backend, out), size);
+      for (let t = 1; t < threads; t++) {
+        const part = new Float32Array(memory, target(t), size);
+        for (let i = 0; i < size; i++) total[i] += part[i];
+      }
+    }
+  } finally {
+    if (scratch) wasm._free(scratch);
+  }
+  return out;
+}
+
+function conv2DBackpropFilterOps({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   requireNhwc("Conv2DBackpropFilter", dataFormat);
   const x = asTensor(inputs.x, "x") as tf.Tensor4D;
@@ -232,6 +381,15 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;
   const windowsInside = top === 0 && left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth;
+  const pool = simdPool(backend);
+  if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && windowsInside && pool) {
+    if (outHeight * 2 !== inHeight || outWidth * 2 !== inWidth) dx.fill(0); // odd sizes: last row/column gets no gradient
+    const rows = batchSize * outHeight;
+    const threads = threadsFor(pool, rows, outWidth * channels * 4);
+    const [xAt, dyAt, dxAt] = [heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, out)];
+    pool.run("maxpool2x2_grad", rows, threads, () => [xAt, dyAt, dxAt, inHeight, inWidth, channels, outHeight, outWidth]);
+    return out;
+  }
   if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && windowsInside) {
     maxPool2x2Grad(x, g, dx, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
     return out;
@@ -379,6 +537,63 @@ function leadingAxes(axis: number | number[], rank: number): number {
   return axes.every((a, i) => a === i) ? axes.length : 0;
 }
 
+/** Column sums of x viewed as [rows, channels], times `factor`: one partial sum per thread, added up here. */
+function channelReductionSimd(
+  pool: SimdPool,
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  rows: number,
+  channels: number,
+  outShape: number[],
+  factor: number,
+): tf.TensorInfo {
+  const wasm = (backend as unknown as WasmBackendInternals).wasm;
+  const threads = threadsFor(pool, rows, channels);
+  const scratch = wasm._malloc(4 * channels * threads) >>> 0;
+  try {
+    const xAt = heapOffset(backend, x);
+    new Float32Array(wasm.wasmMemory.buffer, scratch, channels * threads).fill(0);
+    pool.run("channel_sums", rows, threads, (t) => [xAt, scratch + 4 * channels * t, channels]);
+    const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
+    const total = heapFloats(backend, out);
+    const parts = new Float32Array(wasm.wasmMemory.buffer, scratch, channels * threads);
+    for (let c = 0; c < channels; c++) {
+      let sum = 0;
+      for (let t = 0; t < threads; t++) sum += parts[t * channels + c];
+      total[c] = sum * factor;
+    }
+    return out;
+  } finally {
+    wasm._free(scratch);
+  }
+}
+
+/** y = x·scale + shift per channel (then squared when `square`), x viewed as [rows, channels]. */
+function channelAffineSimd(
+  pool: SimdPool,
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  scale: Float32Array,
+  shift: Float32Array,
+  square: boolean,
+): tf.TensorInfo {
+  const wasm = (backend as unknown as WasmBackendInternals).wasm;
+  const channels = scale.length;
+  const rows = x.shape.reduce((p, q) => p * q, 1) / channels;
+  const out = (backend as unknown as WasmHeapAccess).makeOutput([...x.shape], "float32");
+  const scaleAt = heapVector(backend, scale);
+  const shiftAt = heapVector(backend, shift);
+  try {
+    const threads = threadsFor(pool, rows, channels);
+    const [xAt, yAt] = [heapOffset(backend, x), heapOffset(backend, out)];
+    pool.run("channel_affine", rows, threads, () => [xAt, scaleAt, shiftAt, yAt, channels, square ? 1 : 0]);
+    return out;
+  } finally {
+    wasm._free(scaleAt);
+    wasm._free(shiftAt);
+  }
+}
+
 const REDUCTION_FAST_PATH_MIN_SIZE = 16384;
 
 /**
@@ -400,6 +615,8 @@ function leadingReduction(kind: "Sum" | "Mean"): KernelFn {
     const channels = rest.reduce((p, q) => p * q, 1);
     const a = reducedSize / b;
     const outShape = keepDims ? [...new Array(k).fill(1), ...rest] : rest;
+    const pool = simdPool(backend);
+    if (pool) return channelReductionSimd(pool, backend, x, reducedSize, channels, outShape, kind === "Mean" ? 1 / reducedSize : 1);
     return outputOf(backend, () => {
       const view = tf.reshape(asTensor(x, "x"), [a, b, 1, channels]) as tf.Tensor4D;
       const pooled = tf.avgPool(view, [b, 1], 1, "valid");
@@ -446,6 +663,21 @@ function channelBroadcast(kind: ChannelOp): KernelFn {
     ) {
       return stock(kind)(args);
     }
+    const pool = simdPool(backend);
+    if (pool) {
+      const v = heapFloats(backend, small);
+      const ones = new Float32Array(v.length).fill(1);
+      const zeros = new Float32Array(v.length);
+      if (kind === "Multiply") return channelAffineSimd(pool, backend, big, Float32Array.from(v), zeros, false);
+      if (kind === "Add") return channelAffineSimd(pool, backend, big, ones, Float32Array.from(v), false);
+      const negated = Float32Array.from(v, (value) => -value);
+      if (kind === "Sub") {
+        return bigIsA
+          ? channelAffineSimd(pool, backend, big, ones, negated, false)
+          : channelAffineSimd(pool, backend, big, new Float32Array(v.length).fill(-1), Float32Array.from(v), false);
+      }
+      return channelAffineSimd(pool, backend, big, ones, negated, true); // (x − v)² = (v − x)²
+    }
     return outputOf(backend, () => {
       const x = asTensor(big, "x");
       const v = tf.reshape(asTensor(small, "v"), [x.shape[x.shape.length - 1]]);
@@ -476,6 +708,61 @@ function channelBroadcast(kind: ChannelOp): KernelFn {
   };
 }
 
+type BroadcastOp = ChannelOp | "RealDiv";
+
+const SMALL_BROADCAST_MAX_SIZE = 16384;
+
+/**
+ * Broadcasting binary ops on small tensors (loss and softmax gradients: [32, 1] against [32, 3]) in plain JS:
+ * the stock wasm kernels take about a millisecond for any broadcast, whatever its size. Null when not applicable.
+ */
+function smallBroadcast(kind: BroadcastOp, { inputs, backend }: KernelArgs): tf.TensorInfo | null {
+  const a = inputs.a as tf.TensorInfo;
+  const b = inputs.b as tf.TensorInfo;
+  if (a.dtype !== "float32" || b.dtype !== "float32") return null;
+  if (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) return null;
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const size = outShape.reduce((p, q) => p * q, 1);
+  if (size > SMALL_BROADCAST_MAX_SIZE || size === 0) return null;
+  const rank = outShape.length;
+  // Element strides of a and b along each output axis (0 where the operand is broadcast).
+  const stridesOf = (shape: number[]): number[] => {
+    const strides = new Array<number>(rank).fill(0);
+    let stride = 1;
+    for (let i = shape.length - 1, o = rank - 1; i >= 0; i--, o--) {
+      strides[o] = shape[i] === 1 ? 0 : stride;
+      stride *= shape[i];
+    }
+    return strides;
+  };
+  const [sa, sb] = [stridesOf(a.shape), stridesOf(b.shape)];
+  const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
+  const [x, y, z] = [heapFloats(backend, a), heapFloats(backend, b), heapFloats(backend, out)];
+  const index = new Array<number>(rank).fill(0);
+  let ia = 0;
+  let ib = 0;
+  for (let i = 0; i < size; i++) {
+    const u = x[ia];
+    const v = y[ib];
+    z[i] = kind === "Multiply" ? u * v : kind === "Add" ? u + v : kind === "Sub" ? u - v : kind === "RealDiv" ? u / v : (u - v) * (u - v);
+    for (let d = rank - 1; d >= 0; d--) {
+      ia += sa[d];
+      ib += sb[d];
+      if (++index[d] < outShape[d]) break;
+      ia -= sa[d] * outShape[d];
+      ib -= sb[d] * outShape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Small broadcasts in JS, then per-channel broadcasts (for the ops that have that path), then the stock kernel. */
+function binaryFastPaths(kind: BroadcastOp): KernelFn {
+  const channel = kind === "RealDiv" ? null : channelBroadcast(kind);
+  return (args) => smallBroadcast(kind, args) ?? (channel ? channel(args) : stock(kind)(args));
+}
+
 /**
  * FusedBatchNorm forward with per-channel statistics as one multithreaded XNNPACK 1×1 depthwise convolution:
  * y = x·s + o with s = γ/√(σ²+ε) and o = β − μ·s computed on the C-element vectors first.
@@ -491,6 +778,18 @@ function fusedBatchNorm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
     return stock(tf.FusedBatchNorm)(args);
   }
   const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+  const pool = simdPool(backend);
+  if (pool) {
+    const read = (info: tf.TensorInfo | undefined): Float32Array | null => (info == null ? null : heapFloats(backend, info));
+    const [mean, variance, scale, offset] = [read(inputs.mean)!, read(inputs.variance)!, read(inputs.scale), read(inputs.offset)];
+    const factor = new Float32Array(channels);
+    const shift = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      factor[c] = (scale ? scale[c] : 1) / Math.sqrt(variance[c] + varianceEpsilon);
+      shift[c] = (offset ? offset[c] : 0) - mean[c] * factor[c];
+    }
+    return channelAffineSimd(pool, backend, x, factor, shift, false);
+  }
   return outputOf(backend, () => {
     const vector = (info: tf.TensorInfo | undefined, name: string): tf.Tensor | null =>
       info == null ? null : tf.reshape(asTensor(info, name), [channels]);
@@ -551,6 +850,64 @@ const fusedBatchNormGrad: tf.GradConfig = {
   },
 };
 
+/**
+ * dy (the reduced tensor, keepDims or not) broadcast back to `shape` over the reduced `axes`, divided by
+ * `divisor`: the gradient of Sum (divisor 1) and Mean (the reduced size). tfjs-core builds it as dy · ones(shape) (/ size),
+ * filling a ones array of the full size in JS on every step; on wasm with our kernels, when the reduced axes
+ * are contiguous, it is one pass instead. Other cases and other backends keep tfjs-core's formula.
+ */
+function reductionGradient(dy: tf.Tensor, shape: number[], axes: number[], divisor: number): tf.Tensor {
+  const expanded = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const sorted = [...axes].sort((p, q) => p - q);
+  const contiguous = sorted.length > 0 && sorted.every((a, i) => i === 0 || a === sorted[i - 1] + 1);
+  const backend = tf.backend();
+  const pool = tf.getBackend() === "wasm" && dy.dtype === "float32" ? simdPool(backend) : null;
+  if (!pool || !contiguous) {
+    const broadcast = tf.mul(tf.reshape(dy, expanded), tf.ones(shape, "float32"));
+    return divisor === 1 ? broadcast : tf.div(broadcast, divisor);
+  }
+  const a = shape.slice(0, sorted[0]).reduce((p, q) => p * q, 1);
+  const b = sorted.reduce((p, axis) => p * shape[axis], 1);
+  const c = shape.slice(sorted[sorted.length - 1] + 1).reduce((p, q) => p * q, 1);
+  const out = (backend as unknown as WasmHeapAccess).makeOutput(shape, "float32");
+  const rows = a * b;
+  const threads = threadsFor(pool, rows, c);
+  const factorBits = new Int32Array(new Float32Array([1 / divisor]).buffer)[0];
+  const [srcAt, dstAt] = [heapOffset(backend, dy), heapOffset(backend, out)];
+  pool.run("broadcast_middle", rows, threads, () => [srcAt, dstAt, b, c, factorBits]);
+  return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+const sumGradient: tf.GradConfig = {
+  kernelName: tf.Sum,
+  inputsToSave: ["x"],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [x] = saved;
+    const axes = tf.util.parseAxisParam((attrs as unknown as tf.SumAttrs).axis, x.shape);
+    return { x: () => reductionGradient(dy as tf.Tensor, x.shape, axes, 1) };
+  },
+};
+
+const meanGradient: tf.GradConfig = {
+  kernelName: tf.Mean,
+  inputsToSave: ["x"],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [x] = saved;
+    const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
+    const reduced = axes.reduce((p, axis) => p * x.shape[axis], 1);
+    return { x: () => reductionGradient(dy as tf.Tensor, x.shape, axes, reduced) };
+  },
+};
+
+/** Cast to the same dtype shares the data (as the cpu backend does) instead of copying it in JS. */
+function cast(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { dtype } = args.attrs as unknown as tf.CastAttrs;
+  if (x.dtype !== dtype || dtype === "string") return stock(tf.Cast)(args);
+  (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 const WASM_TRAINING_KERNELS: Array<[string, (args: KernelArgs) => tf.TensorInfo]> = [
   [tf.Conv2DBackpropInput, conv2DBackpropInput],
   [tf.Conv2DBackpropFilter, conv2DBackpropFilter],
@@ -563,10 +920,12 @@ const WASM_TRAINING_KERNELS: Array<[string, (args: KernelArgs) => tf.TensorInfo]
 const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
   [tf.GatherV2, gatherV2],
   [tf.Identity, identity],
-  [tf.Multiply, channelBroadcast("Multiply")],
-  [tf.Add, channelBroadcast("Add")],
-  [tf.Sub, channelBroadcast("Sub")],
-  [tf.SquaredDifference, channelBroadcast("SquaredDifference")],
+  [tf.Cast, cast],
+  [tf.Multiply, binaryFastPaths("Multiply")],
+  [tf.Add, binaryFastPaths("Add")],
+  [tf.Sub, binaryFastPaths("Sub")],
+  [tf.SquaredDifference, binaryFastPaths("SquaredDifference")],
+  [tf.RealDiv, binaryFastPaths("RealDiv")],
   [tf.FusedBatchNorm, fusedBatchNorm],
   [tf.Sum, leadingReduction("Sum")],
   [tf.Mean, leadingReduction("Mean")],
@@ -589,6 +948,8 @@ export function registerTrainingKernels(): void {
     tf.registerKernel({ ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
   tf.registerGradient(fusedBatchNormGrad);
+  tf.registerGradient(sumGradient);
+  tf.registerGradient(meanGradient);
   registered = true;
 }
 

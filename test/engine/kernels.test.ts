@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine, WASM_TRAINING_KERNEL_NAMES } from "../../lib/engine";
+import { initEngine, setSimdKernels, simdKernelsActive, wasmThreadsInUse, WASM_TRAINING_KERNEL_NAMES } from "../../lib/engine";
 import { createRng } from "../../lib/util";
 
 /**
@@ -54,16 +54,23 @@ const N = 2;
 const H = 9;
 const W = 11;
 
+// Channel counts that reach every code path of the SIMD kernels: RGB-like inputs (fewer than four channels),
+// runs of four, sixteen and eight output channels, and leftovers after each.
+const CONV_CHANNELS: Array<[number, number]> = [
+  [3, 4],
+  [16, 8],
+  [21, 19],
+];
+
 for (const kernel of [1, 3, 7]) {
   for (const stride of [1, 2]) {
     for (const pad of ["same", "valid"] as const) {
-      test(`conv2d gradients match cpu: kernel ${kernel}, stride ${stride}, ${pad}`, async () => {
+      for (const [cin, cout] of CONV_CHANNELS) {
+      test(`conv2d gradients match cpu: kernel ${kernel}, stride ${stride}, ${pad}, channels ${cin}→${cout}`, async () => {
         await initEngine({ backend: "wasm", log: false });
-        const cin = 3;
-        const cout = 4;
         const xShape = [N, H, W, cin];
         const wShape = [kernel, kernel, cin, cout];
-        const seed = `conv:${kernel}:${stride}:${pad}`;
+        const seed = `conv:${kernel}:${stride}:${pad}:${cin}:${cout}`;
         const xData = randomArray(`${seed}:x`, sizeOf(xShape));
         const wData = randomArray(`${seed}:w`, sizeOf(wShape));
         const compute = (): tf.Tensor[] => {
@@ -82,6 +89,7 @@ for (const kernel of [1, 3, 7]) {
         assertClose(actual[0], expected[0], "dx");
         assertClose(actual[1], expected[1], "dW");
       });
+      }
     }
   }
 }
@@ -192,7 +200,7 @@ test("per-channel broadcast fast paths (Multiply, Add, Sub, SquaredDifference) m
 
 test("leading-axes Sum/Mean fast path matches cpu; other reductions still go to the stock kernels", async () => {
   await initEngine({ backend: "wasm", log: false });
-  const shape = [8, 16, 12, 10];
+  const shape = [8, 16, 16, 10]; // ≥ 16 384 values: the fast path
   const data = randomArray("red:x", sizeOf(shape));
   const compute = (): tf.Tensor[] => {
     const x = tf.tensor(data, shape);
@@ -201,14 +209,14 @@ test("leading-axes Sum/Mean fast path matches cpu; other reductions still go to 
       tf.mean(x, [0, 1, 2]),
       tf.mean(x, [0, 1], true),
       tf.sum(x, 0),
-      tf.sum(tf.reshape(x, [1536, 10]), 0),
+      tf.sum(tf.reshape(x, [2048, 10]), 0),
       tf.mean(x, [1, 2]), // not leading: stock
       tf.sum(x), // all axes: stock
     ];
   };
   const expected = await on("cpu", compute);
   const actual = await on("wasm", compute);
-  // float32 sums of 15 360 values differ between backends at ~1e-5 relative, whatever the algorithm.
+  // float32 sums of 20 480 values differ between backends at ~1e-5 relative, whatever the algorithm.
   expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-4));
 });
 
@@ -245,4 +253,59 @@ test("FusedBatchNorm forward fast path matches cpu, with and without scale/offse
   const expected = await on("cpu", compute);
   const actual = await on("wasm", compute);
   expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-5));
+});
+
+test("the threaded wasm backend runs our SIMD kernels (simd/kernels.wasm over its shared memory)", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  assert.equal(simdKernelsActive(), wasmThreadsInUse() > 1, "SIMD kernels exactly when the backend's memory is shared");
+});
+
+test("SIMD kernels split over threads match cpu on tensors large enough to use every thread", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  const xShape: [number, number, number, number] = [8, 32, 32, 16];
+  const wShape: [number, number, number, number] = [3, 3, 16, 24];
+  const xData = randomArray("big:x", sizeOf(xShape)).map((v) => Math.round(v * 4) / 4); // ties for the pooling
+  const wData = randomArray("big:w", sizeOf(wShape));
+  const vData = randomArray("big:v", 16);
+  const compute = (): tf.Tensor[] => {
+    const x = tf.tensor4d(xData, xShape);
+    const w = tf.tensor4d(wData, wShape);
+    const probe = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      const y = tf.conv2d(tf.maxPool(a as tf.Tensor4D, 2, 2, "valid"), b as tf.Tensor4D, 1, "same");
+      return tf.sum(tf.mul(y, tf.tensor(randomArray("big:r", y.size), y.shape)));
+    };
+    const [dx, dw] = tf.grads(probe)([x, w]);
+    const v = tf.tensor1d(vData);
+    return [dx, dw, tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1]), tf.mul(x, v), tf.sub(v, x), tf.squaredDifference(x, v)];
+  };
+  const expected = await on("cpu", compute);
+  const actual = await on("wasm", compute);
+  expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-4));
+});
+
+test("with the SIMD kernels turned off, the op-based training kernels still match cpu", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  setSimdKernels(false);
+  try {
+    for (const [stride, pad] of [[1, "same"], [2, "valid"]] as const) {
+      const xShape: [number, number, number, number] = [2, 9, 11, 5];
+      const wShape: [number, number, number, number] = [3, 3, 5, 6];
+      const seed = `off:${stride}:${pad}`;
+      const xData = randomArray(`${seed}:x`, sizeOf(xShape));
+      const wData = randomArray(`${seed}:w`, sizeOf(wShape));
+      const compute = (): tf.Tensor[] => {
+        const probe = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+          const y = tf.conv2d(tf.maxPool(a as tf.Tensor4D, 2, 1, "same"), b as tf.Tensor4D, stride, pad);
+          return tf.sum(tf.mul(y, tf.tensor(randomArray(`${seed}:r`, y.size), y.shape)));
+        };
+        return tf.grads(probe)([tf.tensor4d(xData, xShape), tf.tensor4d(wData, wShape)]);
+      };
+      const expected = await on("cpu", compute);
+      const actual = await on("wasm", compute);
+      assertClose(actual[0], expected[0], `${seed} dx`);
+      assertClose(actual[1], expected[1], `${seed} dW`);
+    }
+  } finally {
+    setSimdKernels(true);
+  }
 });
