@@ -609,6 +609,10 @@ function leadingReduction(kind: "Sum" | "Mean"): KernelFn {
     const k = x.dtype === "float32" ? leadingAxes(axis, x.shape.length) : 0;
     const size = x.shape.reduce((a, b) => a * b, 1);
     const b = k > 0 ? x.shape[k - 1] : 0;
+    if (k === 0 && x.dtype === "float32" && size >= REDUCTION_FAST_PATH_MIN_SIZE) {
+      const middle = middleReduction(kind, args);
+      if (middle) return middle;
+    }
     if (k === 0 || b < 2 || size < REDUCTION_FAST_PATH_MIN_SIZE) return stock(kind)(args);
     const reducedSize = x.shape.slice(0, k).reduce((p, q) => p * q, 1);
     const rest = x.shape.slice(k);
@@ -624,6 +628,30 @@ function leadingReduction(kind: "Sum" | "Mean"): KernelFn {
       return tf.reshape(kind === "Sum" ? tf.mul(mean, reducedSize) : mean, outShape);
     });
   };
+}
+
+/**
+ * Sum/Mean over contiguous middle axes (global average pooling: [N, H, W, C] over H and W) with our SIMD kernel,
+ * one group of leading indices per row. Null when not applicable (no SIMD kernels, or the axes are not a
+ * contiguous block strictly inside the shape).
+ */
+function middleReduction(kind: "Sum" | "Mean", { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+  const pool = simdPool(backend);
+  if (!pool) return null;
+  const x = inputs.x as tf.TensorInfo;
+  const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  if (axes.length === 0 || axes[0] === 0 || !axes.every((a, i) => i === 0 || a === axes[i - 1] + 1)) return null;
+  const last = axes[axes.length - 1];
+  const a = x.shape.slice(0, axes[0]).reduce((p, q) => p * q, 1);
+  const b = axes.reduce((p, i) => p * x.shape[i], 1);
+  const c = x.shape.slice(last + 1).reduce((p, q) => p * q, 1);
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
+  const factorBits = new Int32Array(new Float32Array([kind === "Mean" ? 1 / b : 1]).buffer)[0];
+  const [xAt, outAt] = [heapOffset(backend, x), heapOffset(backend, out)];
+  pool.run("middle_sums", a, threadsFor(pool, a, b * c), () => [xAt, outAt, b, c, factorBits]);
+  return out;
 }
 
 /**
@@ -705,6 +733,60 @@ function channelBroadcast(kind: ChannelOp): KernelFn {
       else y = tf.square(depthwise(tf.onesLike(v), tf.neg(v)));
       return tf.reshape(y, dims);
     });
+  };
+}
+
+const FORWARD_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
+
+/**
+ * Conv2D / FusedConv2D forward with our SIMD kernel where it beats XNNPACK: spatial filters over few channels
+ * (the convolutions of small CNNs trained here, and a backbone's RGB stem), output channels in runs of 16.
+ * 1×1 convolutions (GEMMs) and wide layers stay with XNNPACK, as do other activations and layouts.
+ */
+function convForward(kind: "Conv2D" | "FusedConv2D"): KernelFn {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const a = attrs as unknown as tf.FusedConv2DAttrs;
+    const x = inputs.x as tf.TensorInfo;
+    const filter = inputs.filter as tf.TensorInfo;
+    const bias = (inputs.bias as tf.TensorInfo | undefined) ?? null;
+    const activation = FORWARD_ACTIVATIONS[a.activation ?? "linear"];
+    const [fh, fw, ci, co] = filter.shape;
+    const dilations = typeof a.dilations === "number" ? [a.dilations, a.dilations] : a.dilations ?? [1, 1];
+    const pool = simdPool(backend);
+    const usable =
+      pool !== null &&
+      x.dtype === "float32" &&
+      x.shape.length === 4 &&
+      (a.dataFormat ?? "NHWC") === "NHWC" &&
+      dilations[0] === 1 &&
+      dilations[1] === 1 &&
+      activation !== undefined &&
+      inputs.preluActivationWeights == null &&
+      (bias === null || (bias.shape.length === 1 && bias.shape[0] === co)) &&
+      co % 16 === 0 &&
+      fh * fw > 1 &&
+      ci >= 8 && // an RGB stem is as fast on XNNPACK
+      ci * fh * fw <= 576;
+    if (!usable) return stock(kind)(args);
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    const out = (backend as unknown as WasmHeapAccess).makeOutput(info.outShape, "float32");
+    const rows = info.batchSize * info.outHeight;
+    const threads = threadsFor(pool, rows, info.outWidth * co * 8);
+    const [xAt, wAt, yAt] = [heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, out)];
+    const biasAt = bias ? heapOffset(backend, bias) : 0;
+    pool.run("conv2d_forward", rows, threads, () => [
+      xAt, wAt, biasAt, yAt, info.inHeight, info.inWidth, ci, info.outHeight, info.outWidth, co,
+      fh, fw, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, activation,
+    ]);
+    return out;
   };
 }
 
@@ -820,6 +902,34 @@ function fusedBatchNorm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   });
 }
 
+/**
+ * Σ dy and Σ dy·(x − mean) per channel in one SIMD pass, shaped like `mean`, when x is [..., C] reduced over every
+ * axis but the last and the SIMD kernels run; else null.
+ */
+function batchNormGradSums(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, axes: number[]): [tf.Tensor, tf.Tensor] | null {
+  const channels = x.shape[x.shape.length - 1];
+  if (tf.getBackend() !== "wasm" || x.dtype !== "float32" || dy.dtype !== "float32" || mean.size !== channels) return null;
+  if (axes.length !== x.rank - 1 || !axes.every((a, i) => a === i)) return null;
+  const backend = tf.backend();
+  const pool = simdPool(backend);
+  if (!pool) return null;
+  const wasm = (backend as unknown as WasmBackendInternals).wasm;
+  const rows = x.size / channels;
+  const threads = threadsFor(pool, rows, channels * 2);
+  const scratch = wasm._malloc(4 * 2 * channels * threads) >>> 0;
+  try {
+    new Float32Array(wasm.wasmMemory.buffer, scratch, 2 * channels * threads).fill(0);
+    const [dyAt, xAt, meanAt] = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, mean)];
+    pool.run("batchnorm_grad_sums", rows, threads, (t) => [dyAt, xAt, meanAt, scratch + 8 * channels * t, channels]);
+    const parts = new Float32Array(wasm.wasmMemory.buffer, scratch, 2 * channels * threads);
+    const sums = new Float32Array(2 * channels);
+    for (let t = 0; t < threads; t++) for (let i = 0; i < 2 * channels; i++) sums[i] += parts[t * 2 * channels + i];
+    return [tf.tensor(sums.subarray(0, channels), mean.shape), tf.tensor(sums.subarray(channels), mean.shape)];
+  } finally {
+    wasm._free(scratch);
+  }
+}
+
 /** FusedBatchNorm gradient: same math as tfjs-core's, with per-channel factors applied by broadcasting. */
 const fusedBatchNormGrad: tf.GradConfig = {
   kernelName: tf.FusedBatchNorm,
@@ -833,8 +943,7 @@ const fusedBatchNormGrad: tf.GradConfig = {
     const reduce = (t: tf.Tensor): tf.Tensor => (axes.length > 0 ? tf.sum(t, axes) : t);
     const invStd = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
     // Computed here, not inside the closures: backprop runs each closure in its own tidy.
-    const sumDy = reduce(dY);
-    const sumDyXc = reduce(tf.mul(dY, tf.sub(x, mean)));
+    const [sumDy, sumDyXc] = batchNormGradSums(dY, x, mean, axes) ?? [reduce(dY), reduce(tf.mul(dY, tf.sub(x, mean)))];
     const dySum = (): tf.Tensor => sumDy;
     const dyXcSum = (): tf.Tensor => sumDyXc;
     return {
@@ -877,6 +986,31 @@ function reductionGradient(dy: tf.Tensor, shape: number[], axes: number[], divis
   pool.run("broadcast_middle", rows, threads, () => [srcAt, dstAt, b, c, factorBits]);
   return tf.engine().makeTensorFromTensorInfo(out);
 }
+
+const RELU_GRAD_BLOCK = 4096;
+
+/** ReLU gradient, dy · (x > 0), in one SIMD pass on wasm; tfjs-core's formula elsewhere. */
+const reluGradient: tf.GradConfig = {
+  kernelName: tf.Relu,
+  inputsToSave: ["x"],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+    const [x] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () => {
+        const backend = tf.backend();
+        const pool = tf.getBackend() === "wasm" && g.dtype === "float32" && x.dtype === "float32" ? simdPool(backend) : null;
+        if (!pool) return tf.mul(g, tf.cast(tf.step(x), "float32"));
+        const out = (backend as unknown as WasmHeapAccess).makeOutput([...x.shape], "float32");
+        const count = x.size;
+        const rows = Math.ceil(count / RELU_GRAD_BLOCK);
+        const [xAt, dyAt, dxAt] = [heapOffset(backend, x), heapOffset(backend, g), heapOffset(backend, out)];
+        pool.run("relu_grad", rows, threadsFor(pool, rows, RELU_GRAD_BLOCK), () => [xAt, dyAt, dxAt, count, RELU_GRAD_BLOCK]);
+        return tf.engine().makeTensorFromTensorInfo(out);
+      },
+    };
+  },
+};
 
 const sumGradient: tf.GradConfig = {
   kernelName: tf.Sum,
@@ -921,6 +1055,8 @@ const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
   [tf.GatherV2, gatherV2],
   [tf.Identity, identity],
   [tf.Cast, cast],
+  [tf.Conv2D, convForward("Conv2D")],
+  [tf.FusedConv2D, convForward("FusedConv2D")],
   [tf.Multiply, binaryFastPaths("Multiply")],
   [tf.Add, binaryFastPaths("Add")],
   [tf.Sub, binaryFastPaths("Sub")],
@@ -949,6 +1085,7 @@ export function registerTrainingKernels(): void {
   }
   tf.registerGradient(fusedBatchNormGrad);
   tf.registerGradient(sumGradient);
+  tf.registerGradient(reluGradient);
   tf.registerGradient(meanGradient);
   registered = true;
 }

@@ -421,3 +421,224 @@ void broadcast_middle(const f32* src, f32* dst, i32 b, i32 c, i32 factor_bits, i
     for (; i < c; i++) d[i] = s[i] * factor;
   }
 }
+
+// y[o .. o+16) (and y1 for a second pixel) = Σ_c x[c] · w[c, o .. o+16) over one filter tap, added to the
+// accumulators; the two pixels share the filter loads.
+#define FWD_ACC16(X0, X1, WROW)                                                              \
+  do {                                                                                      \
+    const v128_t f0 = wasm_v128_load(WROW), f1 = wasm_v128_load((WROW) + 4);                \
+    const v128_t f2 = wasm_v128_load((WROW) + 8), f3 = wasm_v128_load((WROW) + 12);         \
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(X0, f0));                                        \
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(X0, f1));                                        \
+    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(X0, f2));                                        \
+    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(X0, f3));                                        \
+    b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(X1, f0));                                        \
+    b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(X1, f1));                                        \
+    b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(X1, f2));                                        \
+    b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(X1, f3));                                        \
+  } while (0)
+
+static inline v128_t activate(v128_t v, i32 activation) {
+  if (activation == 1) return wasm_f32x4_max(v, wasm_f32x4_splat(0));
+  if (activation == 2) return wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_splat(0)), wasm_f32x4_splat(6));
+  return v;
+}
+
+static inline f32 activate1(f32 v, i32 activation) {
+  if (activation >= 1 && v < 0) v = 0;
+  if (activation == 2 && v > 6) v = 6;
+  return v;
+}
+
+// Conv2D forward, NHWC, dilation 1, with an optional bias (0 for none) and activation (0 linear, 1 relu,
+// 2 relu6): y[n, oy, ox, o] = act(bias[o] + Σ_{kh, kw, c} x[n, oy·sh + kh − pt, ox·sw + kw − pl, c] · w[kh, kw, c, o])
+// for the output rows r = n·oh + oy in [row_begin, row_end). Two output pixels at a time share the filter loads.
+EXPORT(conv2d_forward)
+void conv2d_forward(const f32* x, const f32* w, const f32* bias, f32* y, i32 h, i32 wd, i32 ci, i32 oh, i32 ow, i32 co,
+                    i32 fh, i32 fw, i32 sh, i32 sw, i32 pt, i32 pl, i32 activation, i32 row_begin, i32 row_end) {
+  const i32 co16 = co & ~15;
+  for (i32 r = row_begin; r < row_end; r++) {
+    const i32 n = r / oh;
+    const i32 oy = r - n * oh;
+    f32* yrow = y + (long)r * ow * co;
+    for (i32 ox = 0; ox < ow; ox += 2) {
+      const i32 pair = ox + 1 < ow;
+      f32* out0 = yrow + (long)ox * co;
+      f32* out1 = out0 + co;
+      // Sixteen output channels at a time for both pixels (8 accumulators), the rest one at a time.
+      for (i32 o = 0; o < co16; o += 16) {
+        v128_t a0 = bias ? wasm_v128_load(bias + o) : wasm_f32x4_splat(0);
+        v128_t a1 = bias ? wasm_v128_load(bias + o + 4) : wasm_f32x4_splat(0);
+        v128_t a2 = bias ? wasm_v128_load(bias + o + 8) : wasm_f32x4_splat(0);
+        v128_t a3 = bias ? wasm_v128_load(bias + o + 12) : wasm_f32x4_splat(0);
+        v128_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+        for (i32 kh = 0; kh < fh; kh++) {
+          const i32 iy = oy * sh + kh - pt;
+          if (iy < 0 || iy >= h) continue;
+          const f32* xrow = x + ((long)n * h + iy) * wd * ci;
+          for (i32 kw = 0; kw < fw; kw++) {
+            const i32 ix0 = ox * sw + kw - pl;
+            const i32 ix1 = ix0 + sw;
+            const i32 in0 = ix0 >= 0 && ix0 < wd;
+            const i32 in1 = pair && ix1 >= 0 && ix1 < wd;
+            if (!in0 && !in1) continue;
+            const f32* wtap = w + ((long)(kh * fw + kw) * ci) * co + o;
+            const f32* p0 = xrow + (long)ix0 * ci;
+            const f32* p1 = xrow + (long)ix1 * ci;
+            if (in0 && in1) {
+              for (i32 c = 0; c < ci; c++) {
+                const v128_t x0 = wasm_v128_load32_splat(p0 + c), x1 = wasm_v128_load32_splat(p1 + c);
+                FWD_ACC16(x0, x1, wtap + (long)c * co);
+              }
+            } else {
+              // One pixel's window leaves the image here: the other pixel's accumulators get zeros.
+              const f32* p = in0 ? p0 : p1;
+              const v128_t zero = wasm_f32x4_splat(0);
+              for (i32 c = 0; c < ci; c++) {
+                const v128_t xv = wasm_v128_load32_splat(p + c);
+                if (in0) FWD_ACC16(xv, zero, wtap + (long)c * co);
+                else FWD_ACC16(zero, xv, wtap + (long)c * co);
+              }
+            }
+          }
+        }
+        wasm_v128_store(out0 + o, activate(a0, activation));
+        wasm_v128_store(out0 + o + 4, activate(a1, activation));
+        wasm_v128_store(out0 + o + 8, activate(a2, activation));
+        wasm_v128_store(out0 + o + 12, activate(a3, activation));
+        if (pair) {
+          wasm_v128_store(out1 + o, activate(b0, activation));
+          wasm_v128_store(out1 + o + 4, activate(b1, activation));
+          wasm_v128_store(out1 + o + 8, activate(b2, activation));
+          wasm_v128_store(out1 + o + 12, activate(b3, activation));
+        }
+      }
+      for (i32 o = co16; o < co; o++) {
+        for (i32 p = 0; p < (pair ? 2 : 1); p++) {
+          f32 s = bias ? bias[o] : 0;
+          for (i32 kh = 0; kh < fh; kh++) {
+            const i32 iy = oy * sh + kh - pt;
+            if (iy < 0 || iy >= h) continue;
+            for (i32 kw = 0; kw < fw; kw++) {
+              const i32 ix = (ox + p) * sw + kw - pl;
+              if (ix < 0 || ix >= wd) continue;
+              const f32* xp = x + (((long)n * h + iy) * wd + ix) * ci;
+              const f32* wp = w + ((long)(kh * fw + kw) * ci) * co + o;
+              for (i32 c = 0; c < ci; c++) s += xp[c] * wp[(long)c * co];
+            }
+          }
+          (p ? out1 : out0)[o] = activate1(s, activation);
+        }
+      }
+    }
+  }
+}
+
+// Sums over a middle axis: x viewed as [a, b, c], out[i, :] = factor · Σ_j x[i, j, :] for the groups i in
+// [row_begin, row_end) (e.g. global average pooling: a = batch, b = height·width). `factor_bits` as in
+// broadcast_middle.
+EXPORT(middle_sums)
+void middle_sums(const f32* x, f32* out, i32 b, i32 c, i32 factor_bits, i32 row_begin, i32 row_end) {
+  const f32 factor = float_from_bits(factor_bits);
+  const v128_t k = wasm_f32x4_splat(factor);
+  for (i32 i = row_begin; i < row_end; i++) {
+    const f32* group = x + (long)i * b * c;
+    f32* o = out + (long)i * c;
+    i32 q = 0;
+    for (; q + 16 <= c; q += 16) {
+      v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      const f32* p = group + q;
+      for (i32 j = 0; j < b; j++, p += c) {
+        a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+        a1 = wasm_f32x4_add(a1, wasm_v128_load(p + 4));
+        a2 = wasm_f32x4_add(a2, wasm_v128_load(p + 8));
+        a3 = wasm_f32x4_add(a3, wasm_v128_load(p + 12));
+      }
+      wasm_v128_store(o + q, wasm_f32x4_mul(a0, k));
+      wasm_v128_store(o + q + 4, wasm_f32x4_mul(a1, k));
+      wasm_v128_store(o + q + 8, wasm_f32x4_mul(a2, k));
+      wasm_v128_store(o + q + 12, wasm_f32x4_mul(a3, k));
+    }
+    for (; q < c; q++) {
+      f32 s = 0;
+      const f32* p = group + q;
+      for (i32 j = 0; j < b; j++, p += c) s += *p;
+      o[q] = s * factor;
+    }
+  }
+}
+
+// ReLU gradient: dx = dy where x > 0, else 0, over the elements [row_begin·block, min(row_end·block, count)).
+EXPORT(relu_grad)
+void relu_grad(const f32* x, const f32* dy, f32* dx, i32 count, i32 block, i32 row_begin, i32 row_end) {
+  long begin = (long)row_begin * block;
+  long end = (long)row_end * block;
+  if (end > count) end = count;
+  long i = begin;
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (; i + 4 <= end; i += 4) {
+    const v128_t positive = wasm_f32x4_gt(wasm_v128_load(x + i), zero);
+    wasm_v128_store(dx + i, wasm_v128_and(wasm_v128_load(dy + i), positive));
+  }
+  for (; i < end; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+}
+
+// The two per-channel sums of the batch-norm gradient in one pass over x viewed as [rows, c]:
+// sums[k] += Σ_r dy[r, k] and sums[c + k] += Σ_r dy[r, k] · (x[r, k] − mean[k]), rows in [row_begin, row_end).
+EXPORT(batchnorm_grad_sums)
+void batchnorm_grad_sums(const f32* dy, const f32* x, const f32* mean, f32* sums, i32 c, i32 row_begin, i32 row_end) {
+  i32 k = 0;
+  for (; k + 16 <= c; k += 16) {
+    const v128_t m0 = wasm_v128_load(mean + k), m1 = wasm_v128_load(mean + k + 4);
+    const v128_t m2 = wasm_v128_load(mean + k + 8), m3 = wasm_v128_load(mean + k + 12);
+    v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    for (i32 r = row_begin; r < row_end; r++) {
+      const f32* g = dy + (long)r * c + k;
+      const f32* p = x + (long)r * c + k;
+      const v128_t g0 = wasm_v128_load(g), g1 = wasm_v128_load(g + 4), g2 = wasm_v128_load(g + 8), g3 = wasm_v128_load(g + 12);
+      s0 = wasm_f32x4_add(s0, g0);
+      s1 = wasm_f32x4_add(s1, g1);
+      s2 = wasm_f32x4_add(s2, g2);
+      s3 = wasm_f32x4_add(s3, g3);
+      t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(g0, wasm_f32x4_sub(wasm_v128_load(p), m0)));
+      t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(g1, wasm_f32x4_sub(wasm_v128_load(p + 4), m1)));
+      t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(g2, wasm_f32x4_sub(wasm_v128_load(p + 8), m2)));
+      t3 = wasm_f32x4_add(t3, wasm_f32x4_mul(g3, wasm_f32x4_sub(wasm_v128_load(p + 12), m3)));
+    }
+    wasm_v128_store(sums + k, wasm_f32x4_add(wasm_v128_load(sums + k), s0));
+    wasm_v128_store(sums + k + 4, wasm_f32x4_add(wasm_v128_load(sums + k + 4), s1));
+    wasm_v128_store(sums + k + 8, wasm_f32x4_add(wasm_v128_load(sums + k + 8), s2));
+    wasm_v128_store(sums + k + 12, wasm_f32x4_add(wasm_v128_load(sums + k + 12), s3));
+    wasm_v128_store(sums + c + k, wasm_f32x4_add(wasm_v128_load(sums + c + k), t0));
+    wasm_v128_store(sums + c + k + 4, wasm_f32x4_add(wasm_v128_load(sums + c + k + 4), t1));
+    wasm_v128_store(sums + c + k + 8, wasm_f32x4_add(wasm_v128_load(sums + c + k + 8), t2));
+    wasm_v128_store(sums + c + k + 12, wasm_f32x4_add(wasm_v128_load(sums + c + k + 12), t3));
+  }
+  for (; k + 8 <= c; k += 8) {
+    const v128_t m0 = wasm_v128_load(mean + k), m1 = wasm_v128_load(mean + k + 4);
+    v128_t s0 = wasm_f32x4_splat(0), s1 = s0, t0 = s0, t1 = s0;
+    for (i32 r = row_begin; r < row_end; r++) {
+      const f32* g = dy + (long)r * c + k;
+      const f32* p = x + (long)r * c + k;
+      const v128_t g0 = wasm_v128_load(g), g1 = wasm_v128_load(g + 4);
+      s0 = wasm_f32x4_add(s0, g0);
+      s1 = wasm_f32x4_add(s1, g1);
+      t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(g0, wasm_f32x4_sub(wasm_v128_load(p), m0)));
+      t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(g1, wasm_f32x4_sub(wasm_v128_load(p + 4), m1)));
+    }
+    wasm_v128_store(sums + k, wasm_f32x4_add(wasm_v128_load(sums + k), s0));
+    wasm_v128_store(sums + k + 4, wasm_f32x4_add(wasm_v128_load(sums + k + 4), s1));
+    wasm_v128_store(sums + c + k, wasm_f32x4_add(wasm_v128_load(sums + c + k), t0));
+    wasm_v128_store(sums + c + k + 4, wasm_f32x4_add(wasm_v128_load(sums + c + k + 4), t1));
+  }
+  for (; k < c; k++) {
+    f32 s = 0, t = 0;
+    for (i32 r = row_begin; r < row_end; r++) {
+      const f32 g = dy[(long)r * c + k];
+      s += g;
+      t += g * (x[(long)r * c + k] - mean[k]);
+    }
+    sums[k] += s;
+    sums[c + k] += t;
+  }
+}
