@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { embedImages, initEngine, loadMobileNetV2 } from "../../lib/engine";
+import { conv2d, embedImages, initEngine, loadMobileNetV2 } from "../../lib/engine";
 import { imagePath, loadPoiDataset } from "../../lib/data";
 import { createRng } from "../../lib/util";
 
@@ -44,13 +44,14 @@ async function mobilenet(runs: number): Promise<object> {
 }
 
 /** The issue's small CNN: conv16-bn-pool-conv32-gap-dense; 256 images 64×64, batch 32, Adam: seconds per epoch. */
-async function smallCnn(runs: number): Promise<object> {
+async function smallCnn(runs: number, stockConv: boolean): Promise<object> {
+  const conv = stockConv ? tf.layers.conv2d : conv2d;
   const input = tf.input({ shape: [64, 64, 3] });
-  let h = tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
+  let h = conv({ filters: 16, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
   h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
   h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;
+  h = conv({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
   const output = tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output });
@@ -95,7 +96,8 @@ async function main(): Promise<void> {
   const engine = await initEngine();
   let result: object;
   if (which === "mobilenet") result = await mobilenet(runs);
-  else if (which === "smallcnn") result = await smallCnn(runs);
+  else if (which === "smallcnn") result = await smallCnn(runs, false);
+  else if (which === "smallcnn-stock-conv") result = await smallCnn(runs, true);
   else if (which === "embed-all") result = await embedAll();
   else throw new Error(`bench/engine/ours.ts: unknown benchmark "${which}" (mobilenet | smallcnn | embed-all)`);
   console.log(JSON.stringify({ ...result, backend: engine.backend, threads: engine.threads }));

@@ -6,6 +6,7 @@ import { PROJECT_ROOT } from "../data/paths";
 import { createRng } from "../util";
 import { compileFrozenForward } from "./frozen";
 import { loadLayersModelFrom } from "./io";
+import { conv2d } from "./layers";
 
 /**
  * Image backbones: a network from pixels to an embedding vector.
@@ -103,17 +104,17 @@ type T = tf.SymbolicTensor;
 const L = tf.layers;
 
 function convBn(x: T, filters: number, kernelSize: number, strides: number, activation: "relu" | "swish" | "linear", name: string): T {
-  let h = L.conv2d({ filters, kernelSize, strides, padding: "same", useBias: false, name: `${name}_conv` }).apply(x) as T;
+  let h = conv2d({ filters, kernelSize, strides, padding: "same", useBias: false, name: `${name}_conv` }).apply(x) as T;
   h = L.batchNormalization({ name: `${name}_bn` }).apply(h) as T;
   return activation === "linear" ? h : (L.activation({ activation, name: `${name}_${activation}` }).apply(h) as T);
 }
 
 function smallCnn(input: T): T {
-  let h = L.conv2d({ filters: 16, kernelSize: 3, padding: "same", name: "conv1" }).apply(input) as T;
+  let h = conv2d({ filters: 16, kernelSize: 3, padding: "same", name: "conv1" }).apply(input) as T;
   h = L.batchNormalization({ name: "bn1" }).apply(h) as T;
   h = L.activation({ activation: "relu", name: "relu1" }).apply(h) as T;
   h = L.maxPooling2d({ poolSize: 2, name: "pool1" }).apply(h) as T;
-  h = L.conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu", name: "conv2" }).apply(h) as T;
+  h = conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu", name: "conv2" }).apply(h) as T;
   return L.globalAveragePooling2d({ name: "global_pool" }).apply(h) as T;
 }
 
@@ -166,8 +167,8 @@ function mbConv(x: T, expand: number, kernelSize: number, strides: number, filte
   const squeezed = Math.max(1, Math.floor(inChannels / 4));
   let se = L.globalAveragePooling2d({ name: `${name}_se_pool` }).apply(h) as T;
   se = L.reshape({ targetShape: [1, 1, channels], name: `${name}_se_reshape` }).apply(se) as T;
-  se = L.conv2d({ filters: squeezed, kernelSize: 1, activation: "swish", name: `${name}_se_reduce` }).apply(se) as T;
-  se = L.conv2d({ filters: channels, kernelSize: 1, activation: "sigmoid", name: `${name}_se_expand` }).apply(se) as T;
+  se = conv2d({ filters: squeezed, kernelSize: 1, activation: "swish", name: `${name}_se_reduce` }).apply(se) as T;
+  se = conv2d({ filters: channels, kernelSize: 1, activation: "sigmoid", name: `${name}_se_expand` }).apply(se) as T;
   h = L.multiply({ name: `${name}_se_scale` }).apply([h, se]) as T;
   h = convBn(h, filters, 1, 1, "linear", `${name}_project`);
   if (strides === 1 && inChannels === filters) h = L.add({ name: `${name}_add` }).apply([h, x]) as T;
@@ -198,21 +199,21 @@ function invertedResidual(x: T, expand: number, strides: number, filters: number
   const inChannels = x.shape[3] as number;
   let h = x;
   if (expand !== 1) {
-    h = L.conv2d({ filters: inChannels * expand, kernelSize: 1, useBias: false, name: `${name}_expand` }).apply(h) as T;
+    h = conv2d({ filters: inChannels * expand, kernelSize: 1, useBias: false, name: `${name}_expand` }).apply(h) as T;
     h = L.batchNormalization({ name: `${name}_expand_bn` }).apply(h) as T;
     h = L.activation({ activation: "relu6", name: `${name}_expand_relu6` }).apply(h) as T;
   }
   h = L.depthwiseConv2d({ kernelSize: 3, strides, padding: "same", useBias: false, name: `${name}_dw` }).apply(h) as T;
   h = L.batchNormalization({ name: `${name}_dw_bn` }).apply(h) as T;
   h = L.activation({ activation: "relu6", name: `${name}_dw_relu6` }).apply(h) as T;
-  h = L.conv2d({ filters, kernelSize: 1, useBias: false, name: `${name}_project` }).apply(h) as T;
+  h = conv2d({ filters, kernelSize: 1, useBias: false, name: `${name}_project` }).apply(h) as T;
   h = L.batchNormalization({ name: `${name}_project_bn` }).apply(h) as T;
   if (strides === 1 && inChannels === filters) h = L.add({ name: `${name}_add` }).apply([h, x]) as T;
   return h;
 }
 
 function mobileNetV2(input: T): T {
-  let h = L.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false, name: "stem_conv" }).apply(input) as T;
+  let h = conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false, name: "stem_conv" }).apply(input) as T;
   h = L.batchNormalization({ name: "stem_bn" }).apply(h) as T;
   h = L.activation({ activation: "relu6", name: "stem_relu6" }).apply(h) as T;
   const stages: Array<[number, number, number, number]> = [
@@ -227,7 +228,7 @@ function mobileNetV2(input: T): T {
   stages.forEach(([expand, filters, repeats, stride], s) => {
     for (let i = 0; i < repeats; i++) h = invertedResidual(h, expand, i === 0 ? stride : 1, filters, `block${s + 1}_${i + 1}`);
   });
-  h = L.conv2d({ filters: 1280, kernelSize: 1, useBias: false, name: "top_conv" }).apply(h) as T;
+  h = conv2d({ filters: 1280, kernelSize: 1, useBias: false, name: "top_conv" }).apply(h) as T;
   h = L.batchNormalization({ name: "top_bn" }).apply(h) as T;
   h = L.activation({ activation: "relu6", name: "top_relu6" }).apply(h) as T;
   return L.globalAveragePooling2d({ name: "global_pool" }).apply(h) as T;

@@ -27,6 +27,7 @@ export {
 } from "./backbones";
 export type { Backbone, BackboneName, CreateBackboneOptions } from "./backbones";
 export { compileFrozenForward } from "./frozen";
+export { conv2d } from "./layers";
 export { diskModelHandler, loadLayersModelFrom, readModelArtifacts } from "./io";
 export { embedImages, embeddingMatrix, fileContentHash } from "./embed";
 export type { EmbedOptions, EmbedResult, EmbeddingMatrix, ImageAugmentation } from "./embed";
