@@ -1,5 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine, setSimdKernels, simdKernelsActive, wasmThreadsInUse, WASM_TRAINING_KERNEL_NAMES } from "../../lib/engine";
 import { createRng } from "../../lib/util";
@@ -357,4 +361,18 @@ test("SIMD ReLU, global-average-pooling and batch-norm gradients match cpu", asy
   const expected = await on("cpu", compute);
   const actual = await on("wasm", compute);
   expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-4));
+});
+
+const hasClang = spawnSync("clang-14", ["--version"]).status === 0 && spawnSync("llvm-objdump-14", ["--version"]).status === 0;
+
+test("the committed simd/kernels.wasm is the build of simd/kernels.c (needs clang-14 + lld-14)", { skip: !hasClang }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poi-simd-"));
+  try {
+    const built = path.join(dir, "kernels.wasm");
+    const result = spawnSync("bash", [path.join("lib", "engine", "simd", "build.sh"), built], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(fs.readFileSync(built).equals(fs.readFileSync(path.join("lib", "engine", "simd", "kernels.wasm"))), "rebuild lib/engine/simd/kernels.wasm with build.sh and commit it");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
