@@ -110,16 +110,17 @@ function conv2DBackpropInputSimd({ inputs, backend, attrs }: KernelArgs, pool: S
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   requireNhwc("Conv2DBackpropInput", dataFormat);
   const dy = inputs.dy as tf.TensorInfo;
-  const filter = asTensor(inputs.filter, "filter") as tf.Tensor4D;
+  const filter = inputs.filter as tf.TensorInfo;
   const info = tf.backend_util.computeConv2DInfo(
     inputShape as [number, number, number, number],
-    filter.shape,
+    filter.shape as [number, number, number, number],
     strides,
     1,
     pad,
     dimRoundingMode,
   );
-  const transposed = tf.transpose(filter, [0, 1, 3, 2]);
+  // The filter as [kh, kw, out, in] (small); tidy disposes the wrapper asTensor may create for a TensorInfo.
+  const transposed = tf.tidy(() => tf.transpose(asTensor(filter, "filter"), [0, 1, 3, 2]));
   try {
     const out = (backend as unknown as WasmHeapAccess).makeOutput([...inputShape], "float32");
     const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
