@@ -3,16 +3,16 @@
  *   node --import tsx bench/engine/profile-smallcnn.ts
  */
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../../lib/engine";
+import { conv2d, initEngine } from "../../lib/engine";
 
 async function main(): Promise<void> {
   await initEngine();
   const input = tf.input({ shape: [64, 64, 3] });
-  let h = tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
+  let h = conv2d({ filters: 16, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
   h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
   h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;
+  h = conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
   const output = tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output });
