@@ -309,6 +309,18 @@ test("with the SIMD kernels turned off, the op-based training kernels still matc
       assertClose(actual[0], expected[0], `${seed} dx`);
       assertClose(actual[1], expected[1], `${seed} dW`);
     }
+    // The op-based fast paths: per-channel broadcasts, BatchNorm forward, leading-axes reductions (≥ 16 384 values).
+    const shape: [number, number, number, number] = [8, 16, 16, 12];
+    const xData = randomArray("off:big", sizeOf(shape));
+    const vData = randomArray("off:v", 12).map((v) => Math.abs(v) + 0.1);
+    const compute = (): tf.Tensor[] => {
+      const x = tf.tensor4d(xData, shape);
+      const v = tf.tensor1d(vData);
+      return [tf.mul(x, v), tf.sub(v, x), tf.squaredDifference(x, v), tf.batchNorm(x, v, v, v, v, 1e-3), tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1])];
+    };
+    const expected = await on("cpu", compute);
+    const actual = await on("wasm", compute);
+    expected.forEach((e, i) => assertClose(actual[i], e, `op-based output ${i}`, 1e-4));
   } finally {
     setSimdKernels(true);
   }
