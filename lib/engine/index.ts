@@ -6,7 +6,7 @@
  *   const { embeddings } = await embedImages({ backbone, files });   // cached in outputs/cache/embeddings
  *   const net = createBackbone("resnet18", { inputSize: 128, seed: 0 });  // random init, trainable
  *
- * Importing this folder also gives the wasm backend the training kernels it lacks (see kernels.ts) once
+ * Importing this folder also gives the wasm backend the training kernels it lacks (see kernels/) once
  * initEngine runs. Other folders import TensorFlow.js as usual ("@tensorflow/tfjs"); the backend is global.
  */
 export { initEngine, parseBackendSetting, parseThreadsSetting, availableCores, BACKEND_SETTING, THREADS_SETTING } from "./backend";
