@@ -208,7 +208,7 @@ export async function runFusionTrial(data: TuningData, config: FusionTrialConfig
   const run: Run | undefined = options.track
     ? startRun({ experiment: options.track.experiment, runName: options.track.runName, tags: options.track.tags })
     : undefined;
-  run?.logParams({ ...data.dataParams, ...trialParams(config), architecture: spec.name, fusion: spec.fusion, image_inputs: spec.image });
+  run?.logParams({ ...data.dataParams, ...trialParams(config), architecture: spec.name, fusion: spec.fusion, image_inputs: spec.image, backend: tf.getBackend() });
   const model = buildModel(spec, fold.dims, { seed: config.seed, dropout: config.dropout, numClasses: fold.classLabels.length });
   try {
     if (config.freezeLayers > 0) freezeLayers(model, config.freezeLayers);
