@@ -23,6 +23,9 @@ const CANDIDATES: Record<string, TpeSamplerOptions> = {
   "bw-optuna3": { bandwidth: "optuna3" },
   "startup-5": { nStartupTrials: 5 },
   endpoints: { considerEndpoints: true },
+  "weights-flat": { weights: (n) => new Array(n).fill(1) },
+  "ei-36": { nEiCandidates: 36 },
+  "gamma-hyperopt": { gamma: (n) => Math.ceil(0.25 * Math.sqrt(n)) },
 };
 
 function arg(name: string, fallback: string): string {
