@@ -18,7 +18,7 @@ import { augmentationPreset } from "../images";
 import { applyEmbeddingTransform, embeddingTransformOf, prepareFold, singleSplit, trainAndEvaluate, type EmbeddingTransform, type ExperimentData, type PartData, type PreparedFold } from "../experiment";
 import { buildModel, getArchitecture, modelInputNames, withImageInputs, type ArchitectureSpec, type ImageInputs, type InputName } from "../models";
 import { fit, freezeLayers, predictProba, accuracy, f1Macro, type History } from "../train";
-import { partSource } from "../tuning";
+import { partSource, trainTrialNetwork } from "../tuning";
 import type { TrainingRecipe } from "./select";
 
 const IMAGE_INPUTS: readonly ImageInputs[] = ["none", "embedding", "stats", "embedding+stats"];
@@ -132,18 +132,7 @@ export async function retrainRecipe(prepared: PreparedEvaluation, recipe: Traini
     const pred = predictSplit(result.model, spec, fold, prepared.val).map(argmaxOf);
     return { model: result.model, spec, history: result.history, valAccuracy: accuracy(prepared.val.y, pred), valF1Macro: f1Macro(prepared.val.y, pred, labels), seconds: (performance.now() - started) / 1000 };
   }
-  const model = buildModel(spec, fold.dims, { seed: recipe.seed, dropout: recipe.dropout, numClasses: fold.classLabels.length });
-  if (recipe.freezeLayers > 0) freezeLayers(model, recipe.freezeLayers);
-  const history = await fit(model, {
-    x: partSource(spec, fold, fold.train, prepared.variants, recipe.seed),
-    y: fold.train.y,
-    validation: { x: partSource(spec, fold, prepared.val), y: prepared.val.y },
-    epochs: recipe.epochs,
-    batchSize: recipe.batchSize,
-    optimizer: { name: "adamw", lr: recipe.lr, weightDecay: recipe.weightDecay },
-    loss: { labelSmoothing: recipe.labelSmoothing },
-    seed: recipe.seed,
-    verbose: 0,
+  const { model, history } = await trainTrialNetwork(spec, fold, fold.train, prepared.val, prepared.variants, recipe, {
     onEpoch: options.onEpoch ? (r) => options.onEpoch!(r.epoch, r.valF1Macro) : undefined,
   });
   const pred = predictSplit(model, spec, fold, prepared.val).map(argmaxOf);

@@ -9,7 +9,7 @@ import { loadMobileNetV2, embedImages, initEngine } from "../engine";
 import { augmentationPreset } from "../images";
 import { loadExperimentData, prepareFold, singleSplit, embeddingTransformOf, applyEmbeddingTransform, type ExperimentData, type PartData, type PreparedFold } from "../experiment";
 import { buildModel, getArchitecture, modelInputNames, type ArchitectureSpec } from "../models";
-import { fit, evaluate, freezeLayers, epochMetrics, type BatchSource } from "../train";
+import { fit, evaluate, freezeLayers, epochMetrics, type BatchSource, type EpochRecord, type History } from "../train";
 import { startRun, type Run } from "../track";
 import { TrialPruned, type Trial } from "../tune";
 import { createRng } from "../util";
@@ -195,6 +195,47 @@ export function trialParams(config: FusionTrialConfig): Record<string, string | 
   };
 }
 
+/** What trains a trial's network: a FusionTrialConfig's fields, or a tracked run's recipe (lib/evaluation). */
+export type TrialTraining = Pick<FusionTrialConfig, "seed" | "dropout" | "freezeLayers" | "epochs" | "batchSize" | "lr" | "weightDecay" | "labelSmoothing">;
+
+/**
+ * Build `spec` with the config's seed and dropout, freeze its first layers, and train it on `train` (plus the cached
+ * augmented `variants`) with AdamW, watching `validation` after each epoch: the one recipe that the trials of
+ * notebook 06 and their retraining in notebook 07 share. The caller owns the model; if training throws, it is
+ * disposed here.
+ */
+export async function trainTrialNetwork(
+  spec: ArchitectureSpec,
+  fold: PreparedFold,
+  train: PartData,
+  validation: PartData,
+  variants: readonly Float32Array[],
+  config: TrialTraining,
+  hooks: { onBuilt?: (model: tf.LayersModel) => void; onEpoch?: (record: EpochRecord) => void } = {},
+): Promise<{ model: tf.LayersModel; history: History }> {
+  const model = buildModel(spec, fold.dims, { seed: config.seed, dropout: config.dropout, numClasses: fold.classLabels.length });
+  try {
+    if (config.freezeLayers > 0) freezeLayers(model, config.freezeLayers);
+    hooks.onBuilt?.(model);
+    const history = await fit(model, {
+      x: partSource(spec, fold, train, variants, config.seed),
+      y: train.y,
+      validation: { x: partSource(spec, fold, validation), y: validation.y },
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      optimizer: { name: "adamw", lr: config.lr, weightDecay: config.weightDecay },
+      loss: { labelSmoothing: config.labelSmoothing },
+      seed: config.seed,
+      verbose: 0,
+      onEpoch: hooks.onEpoch,
+    });
+    return { model, history };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
 /**
  * Train one configuration and return its validation scores. With a `trial`, each epoch's validation macro-F1 is
  * reported (step = epoch) and a pruned trial throws TrialPruned (its run ends KILLED); any other error ends it FAILED.
@@ -209,22 +250,14 @@ export async function runFusionTrial(data: TuningData, config: FusionTrialConfig
     ? startRun({ experiment: options.track.experiment, runName: options.track.runName, tags: options.track.tags })
     : undefined;
   run?.logParams({ ...data.dataParams, ...trialParams(config), architecture: spec.name, fusion: spec.fusion, image_inputs: spec.image, backend: tf.getBackend() });
-  const model = buildModel(spec, fold.dims, { seed: config.seed, dropout: config.dropout, numClasses: fold.classLabels.length });
+  let trainable = 0;
+  let model: tf.LayersModel | null = null;
   try {
-    if (config.freezeLayers > 0) freezeLayers(model, config.freezeLayers);
-    const trainable = model.trainableWeights.reduce((a, w) => a + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
-    run?.logParam("trainable_params", trainable);
-    const val = partSource(spec, fold, fold.test);
-    const history = await fit(model, {
-      x: partSource(spec, fold, fold.train, variants, config.seed),
-      y: fold.train.y,
-      validation: { x: val, y: fold.test.y },
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      optimizer: { name: "adamw", lr: config.lr, weightDecay: config.weightDecay },
-      loss: { labelSmoothing: config.labelSmoothing },
-      seed: config.seed,
-      verbose: 0,
+    const trained = await trainTrialNetwork(spec, fold, fold.train, fold.test, variants, config, {
+      onBuilt: (built) => {
+        trainable = built.trainableWeights.reduce((a, w) => a + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
+        run?.logParam("trainable_params", trainable);
+      },
       onEpoch: (record) => {
         run?.logMetrics(epochMetrics(record), record.epoch);
         if (options.trial && record.valF1Macro !== null) {
@@ -233,6 +266,8 @@ export async function runFusionTrial(data: TuningData, config: FusionTrialConfig
         }
       },
     });
+    model = trained.model;
+    const history = trained.history;
     const last = history.records[history.records.length - 1];
     const result: FusionTrialResult = {
       valF1: last.valF1Macro ?? NaN,
@@ -258,6 +293,6 @@ export async function runFusionTrial(data: TuningData, config: FusionTrialConfig
     }
     throw error;
   } finally {
-    model.dispose();
+    model?.dispose();
   }
 }
