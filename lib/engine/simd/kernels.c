@@ -16,6 +16,9 @@
 typedef float f32;
 typedef int i32;
 
+// acc + a·b, lane by lane (wasm SIMD has no fused multiply-add).
+static inline v128_t madd(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+
 static inline v128_t splat_lane(v128_t v, int lane) {
   switch (lane) {
     case 0: return wasm_i32x4_shuffle(v, v, 0, 0, 0, 0);
@@ -69,14 +72,14 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, i32 h, i32 w, i32 
               const v128_t d0 = wasm_v128_load(dp);
               const v128_t d1 = wasm_v128_load(dp + 4);
               const v128_t x0 = splat_lane(xv, 0), x1 = splat_lane(xv, 1), x2 = splat_lane(xv, 2), x3 = splat_lane(xv, 3);
-              a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x0, d0));
-              a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x0, d1));
-              a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x1, d0));
-              a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x1, d1));
-              a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x2, d0));
-              a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x2, d1));
-              a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x3, d0));
-              a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x3, d1));
+              a00 = madd(a00, x0, d0);
+              a01 = madd(a01, x0, d1);
+              a10 = madd(a10, x1, d0);
+              a11 = madd(a11, x1, d1);
+              a20 = madd(a20, x2, d0);
+              a21 = madd(a21, x2, d1);
+              a30 = madd(a30, x3, d0);
+              a31 = madd(a31, x3, d1);
             }
             f32* q = out + o;
             wasm_v128_store(q, wasm_f32x4_add(wasm_v128_load(q), a00));
@@ -119,8 +122,8 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, i32 h, i32 w, i32 
             const f32* dp = dystart + o;
             for (i32 k = 0; k < count; k++, xp += xstep, dp += co) {
               const v128_t xs = wasm_v128_load32_splat(xp);
-              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xs, wasm_v128_load(dp)));
-              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xs, wasm_v128_load(dp + 4)));
+              a0 = madd(a0, xs, wasm_v128_load(dp));
+              a1 = madd(a1, xs, wasm_v128_load(dp + 4));
             }
             wasm_v128_store(out + o, wasm_f32x4_add(wasm_v128_load(out + o), a0));
             wasm_v128_store(out + o + 4, wasm_f32x4_add(wasm_v128_load(out + o + 4), a1));
@@ -130,7 +133,7 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, i32 h, i32 w, i32 
             const f32* xp = xstart + c;
             const f32* dp = dystart + o;
             for (i32 k = 0; k < count; k++, xp += xstep, dp += co) {
-              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xp), wasm_v128_load(dp)));
+              a0 = madd(a0, wasm_v128_load32_splat(xp), wasm_v128_load(dp));
             }
             wasm_v128_store(out + o, wasm_f32x4_add(wasm_v128_load(out + o), a0));
           }
@@ -177,14 +180,14 @@ static inline void accumulate16(const f32* g0, const f32* g1, const f32* wt_c, i
     for (i32 o = 0; o < co; o++, f += ci) {
       const v128_t f0 = wasm_v128_load(f), f1 = wasm_v128_load(f + 4), f2 = wasm_v128_load(f + 8), f3 = wasm_v128_load(f + 12);
       const v128_t s = wasm_v128_load32_splat(g0 + o), t = wasm_v128_load32_splat(g1 + o);
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, f0));
-      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, f1));
-      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, f2));
-      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, f3));
-      b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(t, f0));
-      b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(t, f1));
-      b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(t, f2));
-      b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(t, f3));
+      a0 = madd(a0, s, f0);
+      a1 = madd(a1, s, f1);
+      a2 = madd(a2, s, f2);
+      a3 = madd(a3, s, f3);
+      b0 = madd(b0, t, f0);
+      b1 = madd(b1, t, f1);
+      b2 = madd(b2, t, f2);
+      b3 = madd(b3, t, f3);
     }
     wasm_v128_store(out1, b0);
     wasm_v128_store(out1 + 4, b1);
@@ -193,10 +196,10 @@ static inline void accumulate16(const f32* g0, const f32* g1, const f32* wt_c, i
   } else {
     for (i32 o = 0; o < co; o++, f += ci) {
       const v128_t s = wasm_v128_load32_splat(g0 + o);
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(f)));
-      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(f + 4)));
-      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, wasm_v128_load(f + 8)));
-      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, wasm_v128_load(f + 12)));
+      a0 = madd(a0, s, wasm_v128_load(f));
+      a1 = madd(a1, s, wasm_v128_load(f + 4));
+      a2 = madd(a2, s, wasm_v128_load(f + 8));
+      a3 = madd(a3, s, wasm_v128_load(f + 12));
     }
   }
   wasm_v128_store(out0, a0);
@@ -208,7 +211,7 @@ static inline void accumulate16(const f32* g0, const f32* g1, const f32* wt_c, i
 static inline void accumulate4(const f32* g, const f32* wt_c, i32 co, i32 ci, f32* out) {
   v128_t a0 = wasm_v128_load(out);
   const f32* f = wt_c;
-  for (i32 o = 0; o < co; o++, f += ci) a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(g + o), wasm_v128_load(f)));
+  for (i32 o = 0; o < co; o++, f += ci) a0 = madd(a0, wasm_v128_load32_splat(g + o), wasm_v128_load(f));
   wasm_v128_store(out, a0);
 }
 
@@ -274,9 +277,9 @@ void conv2d_input_grad(const f32* dy, const f32* wf, const f32* wt, f32* dx, i32
               i32 o = 0;
               for (; o + 4 <= co; o += 4) {
                 const v128_t d = wasm_v128_load(g + o);
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(d, wasm_v128_load(f0 + o)));
-                if (left > 1) a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(d, wasm_v128_load(f1 + o)));
-                if (left > 2) a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(d, wasm_v128_load(f2 + o)));
+                a0 = madd(a0, d, wasm_v128_load(f0 + o));
+                if (left > 1) a1 = madd(a1, d, wasm_v128_load(f1 + o));
+                if (left > 2) a2 = madd(a2, d, wasm_v128_load(f2 + o));
               }
               for (; o < co; o++) {
                 s0 += g[o] * f0[o];
@@ -424,18 +427,18 @@ void broadcast_middle(const f32* src, f32* dst, i32 b, i32 c, i32 factor_bits, i
 
 // y[o .. o+16) (and y1 for a second pixel) = Σ_c x[c] · w[c, o .. o+16) over one filter tap, added to the
 // accumulators; the two pixels share the filter loads.
-#define FWD_ACC16(X0, X1, WROW)                                                              \
-  do {                                                                                      \
-    const v128_t f0 = wasm_v128_load(WROW), f1 = wasm_v128_load((WROW) + 4);                \
-    const v128_t f2 = wasm_v128_load((WROW) + 8), f3 = wasm_v128_load((WROW) + 12);         \
-    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(X0, f0));                                        \
-    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(X0, f1));                                        \
-    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(X0, f2));                                        \
-    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(X0, f3));                                        \
-    b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(X1, f0));                                        \
-    b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(X1, f1));                                        \
-    b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(X1, f2));                                        \
-    b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(X1, f3));                                        \
+#define FWD_ACC16(X0, X1, WROW)                                                          \
+  do {                                                                                   \
+    const v128_t f0 = wasm_v128_load(WROW), f1 = wasm_v128_load((WROW) + 4);             \
+    const v128_t f2 = wasm_v128_load((WROW) + 8), f3 = wasm_v128_load((WROW) + 12);      \
+    a0 = madd(a0, X0, f0);                                                               \
+    a1 = madd(a1, X0, f1);                                                               \
+    a2 = madd(a2, X0, f2);                                                               \
+    a3 = madd(a3, X0, f3);                                                               \
+    b0 = madd(b0, X1, f0);                                                               \
+    b1 = madd(b1, X1, f1);                                                               \
+    b2 = madd(b2, X1, f2);                                                               \
+    b3 = madd(b3, X1, f3);                                                               \
   } while (0)
 
 static inline v128_t activate(v128_t v, i32 activation) {
@@ -600,10 +603,10 @@ void batchnorm_grad_sums(const f32* dy, const f32* x, const f32* mean, f32* sums
       s1 = wasm_f32x4_add(s1, g1);
       s2 = wasm_f32x4_add(s2, g2);
       s3 = wasm_f32x4_add(s3, g3);
-      t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(g0, wasm_f32x4_sub(wasm_v128_load(p), m0)));
-      t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(g1, wasm_f32x4_sub(wasm_v128_load(p + 4), m1)));
-      t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(g2, wasm_f32x4_sub(wasm_v128_load(p + 8), m2)));
-      t3 = wasm_f32x4_add(t3, wasm_f32x4_mul(g3, wasm_f32x4_sub(wasm_v128_load(p + 12), m3)));
+      t0 = madd(t0, g0, wasm_f32x4_sub(wasm_v128_load(p), m0));
+      t1 = madd(t1, g1, wasm_f32x4_sub(wasm_v128_load(p + 4), m1));
+      t2 = madd(t2, g2, wasm_f32x4_sub(wasm_v128_load(p + 8), m2));
+      t3 = madd(t3, g3, wasm_f32x4_sub(wasm_v128_load(p + 12), m3));
     }
     wasm_v128_store(sums + k, wasm_f32x4_add(wasm_v128_load(sums + k), s0));
     wasm_v128_store(sums + k + 4, wasm_f32x4_add(wasm_v128_load(sums + k + 4), s1));
@@ -623,8 +626,8 @@ void batchnorm_grad_sums(const f32* dy, const f32* x, const f32* mean, f32* sums
       const v128_t g0 = wasm_v128_load(g), g1 = wasm_v128_load(g + 4);
       s0 = wasm_f32x4_add(s0, g0);
       s1 = wasm_f32x4_add(s1, g1);
-      t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(g0, wasm_f32x4_sub(wasm_v128_load(p), m0)));
-      t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(g1, wasm_f32x4_sub(wasm_v128_load(p + 4), m1)));
+      t0 = madd(t0, g0, wasm_f32x4_sub(wasm_v128_load(p), m0));
+      t1 = madd(t1, g1, wasm_f32x4_sub(wasm_v128_load(p + 4), m1));
     }
     wasm_v128_store(sums + k, wasm_f32x4_add(wasm_v128_load(sums + k), s0));
     wasm_v128_store(sums + k + 4, wasm_f32x4_add(wasm_v128_load(sums + k + 4), s1));
