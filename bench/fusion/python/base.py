@@ -3,22 +3,14 @@
 # (out-of-fold) features.
 import os
 for v in ('OMP_NUM_THREADS','OPENBLAS_NUM_THREADS','MKL_NUM_THREADS'): os.environ.setdefault(v,'1')
-import numpy as np, pandas as pd, ast, warnings
+import numpy as np, pandas as pd, warnings
 warnings.filterwarnings('ignore')
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.pipeline import make_pipeline
 from sklearn.metrics import accuracy_score, f1_score
-D='/work/shared/data/poi'
-df=pd.read_csv(D+'/poi_dataset.csv')
-eps=1e-8
-m2=(df.Likes/(df.Visits+eps)+df.Bookmarks/(df.Visits+eps)-df.Dislikes/(df.Likes+df.Bookmarks+eps)).values
-cats=df.categories.apply(ast.literal_eval); allc=sorted({c for l in cats for c in l})
-M=pd.DataFrame({'ntags':df.tags.apply(lambda s: len(ast.literal_eval(s))),'lxps':np.log1p(df.xps),'lon':df.locationLon,'lat':df.locationLat})
-for c in allc: M['cat_'+c]=cats.apply(lambda l: c in l).astype(float)
-for t in range(1,5): M['tier%d'%t]=(df.tier==t).astype(float)
-groups=pd.factorize(df.id)[0]
+from cv import D, df, eps, m2, cats, allc, M, groups  # cv.py's data, target and metadata features
 F=pd.read_csv('/tmp/fus/imgstats.csv').drop(columns=['w','h'])
 S=pd.read_csv('/tmp/fus/spec.csv'); G=pd.read_csv('/tmp/fus/feat2.csv').fillna(0)
 XB=np.hstack([M.values,F.values,S.values,G.values])   # the 0.844 set
