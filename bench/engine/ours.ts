@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { conv2d, embedImages, initEngine, loadMobileNetV2 } from "../../lib/engine";
+import { embedImages, initEngine, loadMobileNetV2 } from "../../lib/engine";
+import { smallCnnModel } from "./small-cnn";
 import { imagePath, loadPoiDataset } from "../../lib/data";
 import { createRng } from "../../lib/util";
 
@@ -45,17 +46,7 @@ async function mobilenet(runs: number): Promise<object> {
 
 /** The small CNN: conv16-bn-pool-conv32-gap-dense; 256 images 64×64, batch 32, Adam: seconds per epoch. */
 async function smallCnn(runs: number, stockConv: boolean): Promise<object> {
-  const conv = stockConv ? tf.layers.conv2d : conv2d;
-  const input = tf.input({ shape: [64, 64, 3] });
-  let h = conv({ filters: 16, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
-  h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
-  h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-  h = conv({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
-  const output = tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: output });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  const model = smallCnnModel(stockConv);
   const x = randomTensor([256, 64, 64, 3], 2, -1, 1);
   const labels = createRng(3);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: 256 }, () => labels.int(3)), "int32"), 3);

@@ -3,20 +3,12 @@
  *   node --import tsx bench/engine/profile-smallcnn.ts
  */
 import * as tf from "@tensorflow/tfjs";
-import { conv2d, initEngine } from "../../lib/engine";
+import { initEngine } from "../../lib/engine";
+import { smallCnnModel } from "./small-cnn";
 
 async function main(): Promise<void> {
   await initEngine();
-  const input = tf.input({ shape: [64, 64, 3] });
-  let h = conv2d({ filters: 16, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
-  h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
-  h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-  h = conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
-  const output = tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: output });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  const model = smallCnnModel();
   const x = tf.randomUniform([32, 64, 64, 3], -1, 1);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 3), "int32"), 3);
   for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
