@@ -121,18 +121,18 @@ export function channelBroadcast(kind: ChannelOp): KernelFn {
     }
     const pool = simdPool(backend);
     if (pool) {
-      const v = heapFloats(backend, small);
-      const ones = new Float32Array(v.length).fill(1);
-      const zeros = new Float32Array(v.length);
-      if (kind === "Multiply") return channelAffineSimd(pool, backend, big, Float32Array.from(v), zeros, false);
-      if (kind === "Add") return channelAffineSimd(pool, backend, big, ones, Float32Array.from(v), false);
-      const negated = Float32Array.from(v, (value) => -value);
-      if (kind === "Sub") {
-        return bigIsA
-          ? channelAffineSimd(pool, backend, big, ones, negated, false)
-          : channelAffineSimd(pool, backend, big, new Float32Array(v.length).fill(-1), Float32Array.from(v), false);
-      }
-      return channelAffineSimd(pool, backend, big, ones, negated, true); // (x − v)² = (v − x)²
+      // A copy: allocating the output may grow (and so move) the heap before v is read.
+      const v = Float32Array.from(heapFloats(backend, small));
+      const filled = (value: number): Float32Array => new Float32Array(v.length).fill(value);
+      const [scale, shift, square]: [Float32Array, Float32Array, boolean] =
+        kind === "Multiply"
+          ? [v, filled(0), false]
+          : kind === "Add"
+            ? [filled(1), v, false]
+            : kind === "Sub" && !bigIsA
+              ? [filled(-1), v, false] // v − x
+              : [filled(1), v.map((value) => -value), kind === "SquaredDifference"]; // x − v; (x − v)² = (v − x)²
+      return channelAffineSimd(pool, backend, big, scale, shift, square);
     }
     return outputOf(backend, () => {
       const x = asTensor(big, "x");
@@ -162,6 +162,14 @@ export type BroadcastOp = ChannelOp | "RealDiv";
 
 export const SMALL_BROADCAST_MAX_SIZE = 16384;
 
+const BINARY_OPS: Record<BroadcastOp, (u: number, v: number) => number> = {
+  Multiply: (u, v) => u * v,
+  Add: (u, v) => u + v,
+  Sub: (u, v) => u - v,
+  RealDiv: (u, v) => u / v,
+  SquaredDifference: (u, v) => (u - v) * (u - v),
+};
+
 /**
  * Broadcasting binary ops on small tensors (loss and softmax gradients: [32, 1] against [32, 3]) in plain JS:
  * the stock wasm kernels take about a millisecond for any broadcast, whatever its size. Null when not applicable.
@@ -188,13 +196,14 @@ export function smallBroadcast(kind: BroadcastOp, { inputs, backend }: KernelArg
   const [sa, sb] = [stridesOf(a.shape), stridesOf(b.shape)];
   const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
   const [x, y, z] = [heapFloats(backend, a), heapFloats(backend, b), heapFloats(backend, out)];
+  const op = BINARY_OPS[kind];
   const index = new Array<number>(rank).fill(0);
   let ia = 0;
   let ib = 0;
   for (let i = 0; i < size; i++) {
     const u = x[ia];
     const v = y[ib];
-    z[i] = kind === "Multiply" ? u * v : kind === "Add" ? u + v : kind === "Sub" ? u - v : kind === "RealDiv" ? u / v : (u - v) * (u - v);
+    z[i] = op(u, v);
     for (let d = rank - 1; d >= 0; d--) {
       ia += sa[d];
       ib += sb[d];

@@ -5,7 +5,7 @@ import { binaryFastPaths, cast, gatherV2, identity } from "./elementwise";
 import { meanGradient, reluGradient, sumGradient } from "./gradients";
 import { KernelArgs, KernelFn, stockKernels } from "./heap";
 import { maxPoolGrad } from "./pooling";
-import { leadingReduction } from "./reductions";
+import { reductionFastPaths } from "./reductions";
 
 /**
  * Training kernels for the wasm backend (see *Training on wasm* in environment.md).
@@ -43,8 +43,8 @@ const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
   [tf.SquaredDifference, binaryFastPaths("SquaredDifference")],
   [tf.RealDiv, binaryFastPaths("RealDiv")],
   [tf.FusedBatchNorm, fusedBatchNorm],
-  [tf.Sum, leadingReduction("Sum")],
-  [tf.Mean, leadingReduction("Mean")],
+  [tf.Sum, reductionFastPaths("Sum")],
+  [tf.Mean, reductionFastPaths("Mean")],
 ];
 
 let registered = false;

@@ -46,37 +46,43 @@ export function channelReductionSimd(
 export const REDUCTION_FAST_PATH_MIN_SIZE = 16384;
 
 /**
- * Sum/Mean over the leading axes — per-channel statistics of NHWC activations (BatchNorm moments, bias and
- * BatchNorm gradients) — as an XNNPACK average pooling (multithreaded) over a [A, B, 1, C] view, then a small
- * mean over A. The stock kernel transposes the reduced axes to the end and reduces on one thread.
+ * Sum/Mean fast paths for float32 tensors of at least REDUCTION_FAST_PATH_MIN_SIZE values: over the leading axes,
+ * then over contiguous middle axes; anything else goes to the stock kernel.
  */
-export function leadingReduction(kind: "Sum" | "Mean"): KernelFn {
+export function reductionFastPaths(kind: "Sum" | "Mean"): KernelFn {
   return (args) => {
-    const { inputs, backend, attrs } = args;
-    const x = inputs.x as tf.TensorInfo;
-    const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
-    const k = x.dtype === "float32" ? leadingAxes(axis, x.shape.length) : 0;
+    const x = args.inputs.x as tf.TensorInfo;
     const size = x.shape.reduce((a, b) => a * b, 1);
-    const b = k > 0 ? x.shape[k - 1] : 0;
-    if (k === 0 && x.dtype === "float32" && size >= REDUCTION_FAST_PATH_MIN_SIZE) {
-      const middle = middleReduction(kind, args);
-      if (middle) return middle;
-    }
-    if (k === 0 || b < 2 || size < REDUCTION_FAST_PATH_MIN_SIZE) return stock(kind)(args);
-    const reducedSize = x.shape.slice(0, k).reduce((p, q) => p * q, 1);
-    const rest = x.shape.slice(k);
-    const channels = rest.reduce((p, q) => p * q, 1);
-    const a = reducedSize / b;
-    const outShape = keepDims ? [...new Array(k).fill(1), ...rest] : rest;
-    const pool = simdPool(backend);
-    if (pool) return channelReductionSimd(pool, backend, x, reducedSize, channels, outShape, kind === "Mean" ? 1 / reducedSize : 1);
-    return outputOf(backend, () => {
-      const view = tf.reshape(asTensor(x, "x"), [a, b, 1, channels]) as tf.Tensor4D;
-      const pooled = tf.avgPool(view, [b, 1], 1, "valid");
-      const mean = a > 1 ? tf.mean(tf.reshape(pooled, [a, channels]), 0) : tf.reshape(pooled, [channels]);
-      return tf.reshape(kind === "Sum" ? tf.mul(mean, reducedSize) : mean, outShape);
-    });
+    if (x.dtype !== "float32" || size < REDUCTION_FAST_PATH_MIN_SIZE) return stock(kind)(args);
+    return leadingReduction(kind, args) ?? middleReduction(kind, args) ?? stock(kind)(args);
   };
+}
+
+/**
+ * Sum/Mean over the leading axes — per-channel statistics of NHWC activations (BatchNorm moments, bias and
+ * BatchNorm gradients) — with our SIMD kernel, or else as an XNNPACK average pooling (multithreaded) over a
+ * [A, B, 1, C] view, then a small mean over A. The stock kernel transposes the reduced axes to the end and reduces
+ * on one thread. Null when the reduced axes are not leading ones.
+ */
+function leadingReduction(kind: "Sum" | "Mean", { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+  const x = inputs.x as tf.TensorInfo;
+  const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+  const k = leadingAxes(axis, x.shape.length);
+  if (k === 0 || x.shape[k - 1] < 2) return null;
+  const b = x.shape[k - 1];
+  const reducedSize = x.shape.slice(0, k).reduce((p, q) => p * q, 1);
+  const rest = x.shape.slice(k);
+  const channels = rest.reduce((p, q) => p * q, 1);
+  const a = reducedSize / b;
+  const outShape = keepDims ? [...new Array(k).fill(1), ...rest] : rest;
+  const pool = simdPool(backend);
+  if (pool) return channelReductionSimd(pool, backend, x, reducedSize, channels, outShape, kind === "Mean" ? 1 / reducedSize : 1);
+  return outputOf(backend, () => {
+    const view = tf.reshape(asTensor(x, "x"), [a, b, 1, channels]) as tf.Tensor4D;
+    const pooled = tf.avgPool(view, [b, 1], 1, "valid");
+    const mean = a > 1 ? tf.mean(tf.reshape(pooled, [a, channels]), 0) : tf.reshape(pooled, [channels]);
+    return tf.reshape(kind === "Sum" ? tf.mul(mean, reducedSize) : mean, outShape);
+  });
 }
 
 /**
@@ -84,7 +90,7 @@ export function leadingReduction(kind: "Sum" | "Mean"): KernelFn {
  * one group of leading indices per row. Null when not applicable (no SIMD kernels, or the axes are not a
  * contiguous block strictly inside the shape).
  */
-export function middleReduction(kind: "Sum" | "Mean", { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+function middleReduction(kind: "Sum" | "Mean", { inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
   const pool = simdPool(backend);
   if (!pool) return null;
   const x = inputs.x as tf.TensorInfo;
