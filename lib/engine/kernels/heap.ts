@@ -56,11 +56,15 @@ export const simdPools = new WeakMap<object, SimdPool | null>();
 export function simdPool(backend: tf.KernelBackend): SimdPool | null {
   if (!simdEnabled) return null;
   if (simdPools.has(backend)) return simdPools.get(backend) ?? null;
+  const wasm = (backend as unknown as WasmBackendInternals).wasm;
   let pool: SimdPool | null = null;
-  try {
-    pool = new SimdPool((backend as unknown as WasmBackendInternals).wasm, wasmThreadsInUse());
-  } catch {
-    pool = null; // the single-threaded build's memory is not shared: keep the op-based kernels
+  // The single-threaded build's memory is not shared: it keeps the op-based kernels, as designed.
+  if (typeof SharedArrayBuffer !== "undefined" && wasm?.wasmMemory?.buffer instanceof SharedArrayBuffer) {
+    try {
+      pool = new SimdPool(wasm, wasmThreadsInUse());
+    } catch (error) {
+      console.warn(`engine: SIMD training kernels unavailable (${error instanceof Error ? error.message : String(error)}); using the op-based kernels`);
+    }
   }
   simdPools.set(backend, pool);
   return pool;
