@@ -388,3 +388,17 @@ test("the committed simd/kernels.wasm is the build of simd/kernels.c (needs clan
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("SIMD gradients are deterministic: repeated filter gradients and per-channel sums are bit-identical", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  const x = tf.tensor4d(randomArray("det:x", 16 * 32 * 32 * 16), [16, 32, 32, 16]);
+  const dy = tf.tensor4d(randomArray("det:dy", 16 * 32 * 32 * 24), [16, 32, 32, 24]);
+  const once = (): number[] =>
+    tf.tidy(() => {
+      const dw = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 1, "same"), dy)))(tf.zeros([3, 3, 16, 24]));
+      return [...dw.dataSync(), ...tf.sum(dy, [0, 1, 2]).dataSync()];
+    });
+  const first = once();
+  for (let i = 0; i < 5; i++) assert.deepEqual(once(), first, `repeat ${i + 1} differs`);
+  tf.dispose([x, dy]);
+});

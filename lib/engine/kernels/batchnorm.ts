@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { CHANNEL_FAST_PATH_MIN_SIZE, channelAffineSimd, channelVectorLength, depthwiseView } from "./elementwise";
-import { KernelArgs, WasmBackendInternals, asTensor, heapFloats, heapOffset, outputOf, simdPool, stock, threadsFor } from "./heap";
+import { KernelArgs, accumulateInChunks, asTensor, heapFloats, heapOffset, outputOf, simdPool, stock, threadsFor } from "./heap";
 
 /** BatchNorm forward as one per-channel affine map, and its gradient with the per-channel sums in one pass. */
 
@@ -68,21 +68,11 @@ export function batchNormGradSums(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, 
   const backend = tf.backend();
   const pool = simdPool(backend);
   if (!pool) return null;
-  const wasm = (backend as unknown as WasmBackendInternals).wasm;
   const rows = x.size / channels;
   const threads = threadsFor(pool, rows, channels * 2);
-  const scratch = wasm._malloc(4 * 2 * channels * threads) >>> 0;
-  try {
-    new Float32Array(wasm.wasmMemory.buffer, scratch, 2 * channels * threads).fill(0);
-    const [dyAt, xAt, meanAt] = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, mean)];
-    pool.run("batchnorm_grad_sums", rows, threads, (t) => [dyAt, xAt, meanAt, scratch + 8 * channels * t, channels]);
-    const parts = new Float32Array(wasm.wasmMemory.buffer, scratch, 2 * channels * threads);
-    const sums = new Float32Array(2 * channels);
-    for (let t = 0; t < threads; t++) for (let i = 0; i < 2 * channels; i++) sums[i] += parts[t * 2 * channels + i];
-    return [tf.tensor(sums.subarray(0, channels), mean.shape), tf.tensor(sums.subarray(channels), mean.shape)];
-  } finally {
-    wasm._free(scratch);
-  }
+  const args = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, mean), 0, channels];
+  const sums = Float32Array.from(accumulateInChunks(pool, backend, "batchnorm_grad_sums", rows, threads, args, 3, 2 * channels));
+  return [tf.tensor(sums.subarray(0, channels), mean.shape), tf.tensor(sums.subarray(channels), mean.shape)];
 }
 
 /** FusedBatchNorm gradient: same math as tfjs-core's, with per-channel factors applied by broadcasting. */

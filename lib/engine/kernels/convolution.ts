@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SimdPool } from "../simd";
-import { ConvInfo, KernelArgs, KernelFn, Pads, WasmBackendInternals, WasmHeapAccess, asTensor, heapOffset, outputOf, padsOf, requireNhwc, requireNoDilation, simdPool, stock, threadsFor } from "./heap";
+import { ConvInfo, KernelArgs, KernelFn, Pads, WasmHeapAccess, accumulateInChunks, asTensor, heapFloats, heapOffset, outputOf, padsOf, requireNhwc, requireNoDilation, simdPool, stock, threadsFor } from "./heap";
 
 /**
  * Convolutions on wasm: forward (our SIMD kernel where it beats XNNPACK), the input and filter gradients (our SIMD
@@ -109,7 +109,7 @@ export function conv2DBackpropInputOps({ inputs, backend, attrs }: KernelArgs): 
   });
 }
 
-/** Each thread sums over its own share of the output rows into its own buffer; the buffers are added at the end. */
+/** Each chunk of output rows sums into its own buffer; the buffers are added up in chunk order. */
 export function conv2DBackpropFilterSimd({ inputs, backend, attrs }: KernelArgs, pool: SimdPool): tf.TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   requireNhwc("Conv2DBackpropFilter", dataFormat);
@@ -123,35 +123,18 @@ export function conv2DBackpropFilterSimd({ inputs, backend, attrs }: KernelArgs,
     pad,
     dimRoundingMode,
   );
-  const wasm = (backend as unknown as WasmBackendInternals).wasm;
   const heap = backend as unknown as WasmHeapAccess;
   const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
-  const out = heap.makeOutput(filterShape, "float32");
   const rows = info.batchSize * info.outHeight;
   const threads = threadsFor(pool, rows, info.outWidth * info.outChannels * 4);
-  const scratch = threads > 1 ? wasm._malloc(4 * size * (threads - 1)) >>> 0 : 0;
-  try {
-    const target = (t: number): number => (t === 0 ? heapOffset(backend, out) : scratch + 4 * size * (t - 1));
-    new Float32Array(wasm.wasmMemory.buffer, heapOffset(backend, out), size).fill(0);
-    if (threads > 1) new Float32Array(wasm.wasmMemory.buffer, scratch, size * (threads - 1)).fill(0);
-    const xAt = heapOffset(backend, x);
-    const dyAt = heapOffset(backend, dy);
-    const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
-    pool.run("conv2d_filter_grad", rows, threads, (t) => [
-      xAt, dyAt, target(t), inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
-      filterHeight, filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-    ]);
-    if (threads > 1) {
-      const memory = wasm.wasmMemory.buffer;
-      const total = new Float32Array(memory, heapOffset(backend, out), size);
-      for (let t = 1; t < threads; t++) {
-        const part = new Float32Array(memory, target(t), size);
-        for (let i = 0; i < size; i++) total[i] += part[i];
-      }
-    }
-  } finally {
-    if (scratch) wasm._free(scratch);
-  }
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
+  const args = [
+    heapOffset(backend, x), heapOffset(backend, dy), 0, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
+    filterHeight, filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  ];
+  const sums = accumulateInChunks(pool, backend, "conv2d_filter_grad", rows, threads, args, 2, size);
+  const out = heap.makeOutput(filterShape, "float32");
+  heapFloats(backend, out).set(sums);
   return out;
 }
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { SimdPool } from "../simd";
+import { SimdPool, type SimdKernelName } from "../simd";
 import { wasmThreadsInUse } from "../wasm-threads";
 
 /**
@@ -123,4 +123,33 @@ export function stock(name: string): KernelFn {
   const kernel = stockKernels.get(name);
   if (!kernel) throw new Error(`engine kernels: stock wasm ${name} was not kept`);
   return kernel;
+}
+
+/**
+ * Run a kernel that accumulates into a buffer of `size` floats (its argument `argIndex`), with one zeroed buffer
+ * per chunk, and return their sum taken in chunk order: the same result whichever threads ran which chunks.
+ */
+export function accumulateInChunks(
+  pool: SimdPool,
+  backend: tf.KernelBackend,
+  kernel: SimdKernelName,
+  rows: number,
+  threads: number,
+  args: number[],
+  argIndex: number,
+  size: number,
+): Float64Array {
+  const wasm = (backend as unknown as WasmBackendInternals).wasm;
+  const { count } = SimdPool.chunking(rows);
+  const base = wasm._malloc(4 * size * count) >>> 0;
+  try {
+    new Float32Array(wasm.wasmMemory.buffer, base, size * count).fill(0);
+    pool.run(kernel, rows, threads, () => [...args], { argIndex, base, strideBytes: 4 * size });
+    const parts = new Float32Array(wasm.wasmMemory.buffer, base, size * count);
+    const total = new Float64Array(size);
+    for (let c = 0; c < count; c++) for (let i = 0; i < size; i++) total[i] += parts[c * size + i];
+    return total;
+  } finally {
+    wasm._free(base);
+  }
 }

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SimdPool } from "../simd";
-import { KernelArgs, KernelFn, WasmBackendInternals, WasmHeapAccess, asTensor, heapFloats, heapOffset, outputOf, simdPool, stock, threadsFor } from "./heap";
+import { KernelArgs, KernelFn, WasmHeapAccess, accumulateInChunks, asTensor, heapFloats, heapOffset, outputOf, simdPool, stock, threadsFor } from "./heap";
 
 /** Sum/Mean over leading axes (per-channel statistics) and over middle axes (global average pooling). */
 
@@ -22,25 +22,11 @@ export function channelReductionSimd(
   outShape: number[],
   factor: number,
 ): tf.TensorInfo {
-  const wasm = (backend as unknown as WasmBackendInternals).wasm;
   const threads = threadsFor(pool, rows, channels);
-  const scratch = wasm._malloc(4 * channels * threads) >>> 0;
-  try {
-    const xAt = heapOffset(backend, x);
-    new Float32Array(wasm.wasmMemory.buffer, scratch, channels * threads).fill(0);
-    pool.run("channel_sums", rows, threads, (t) => [xAt, scratch + 4 * channels * t, channels]);
-    const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
-    const total = heapFloats(backend, out);
-    const parts = new Float32Array(wasm.wasmMemory.buffer, scratch, channels * threads);
-    for (let c = 0; c < channels; c++) {
-      let sum = 0;
-      for (let t = 0; t < threads; t++) sum += parts[t * channels + c];
-      total[c] = sum * factor;
-    }
-    return out;
-  } finally {
-    wasm._free(scratch);
-  }
+  const sums = accumulateInChunks(pool, backend, "channel_sums", rows, threads, [heapOffset(backend, x), 0, channels], 1, channels);
+  const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
+  heapFloats(backend, out).set(sums.map((sum) => sum * factor));
+  return out;
 }
 
 export const REDUCTION_FAST_PATH_MIN_SIZE = 16384;

@@ -10,17 +10,29 @@ import { instantiateSimdKernels, SIMD_KERNEL_NAMES, simdModule, type SimdKernelN
  * with a tfjs XNNPACK thread spinning after an op — just takes fewer chunks. When the calling thread runs out
  * of chunks it cancels any worker that has not started yet instead of waiting for it to wake up.
  *
- * Control block (Int32 words in the shared heap): [0] next row, [1] row count, [2] chunk size, then one slot
- * per worker: [posted job, done job, claim, kernel id, argc, failed, args…]. A posted job j is up for grabs
+ * Chunks are the same whatever the thread count (CHUNKS per call). A kernel that accumulates gets one partial
+ * buffer per chunk (`partials`), which the caller adds up in chunk order: results do not depend on which thread
+ * ran which chunk, nor on how many threads there are.
+ *
+ * Control block (Int32 words in the shared heap): [0] next row, [1] row count, [2] chunk size, [3] index of the
+ * argument that points at the partial buffer (−1: none), [4] first partial buffer, [5] bytes per partial buffer,
+ * then one slot per worker: [posted job, done job, claim, kernel id, argc, failed, args…]. A posted job j is up for grabs
  * while claim = j; the worker takes it by claim j → −j, the caller cancels it by claim j → 0.
  * Workers never keep the process alive.
  */
 
-const HEADER_INTS = 4;
+const HEADER_INTS = 8;
 const SLOT_INTS = 32;
 const [POSTED, DONE, CLAIM, KERNEL, ARGC, FAILED, ARGS] = [0, 1, 2, 3, 4, 5, 6];
 const MAX_ARGS = SLOT_INTS - ARGS - 2; // the row range is appended per chunk
-const CHUNKS_PER_THREAD = 8;
+const CHUNKS = 32;
+
+/** Per-chunk accumulator buffers: argument `argIndex` of chunk j points at `base + j·strideBytes`. */
+export interface ChunkPartials {
+  argIndex: number;
+  base: number;
+  strideBytes: number;
+}
 
 const WORKER_SOURCE = `
 const { workerData } = require("worker_threads");
@@ -41,9 +53,11 @@ for (;;) {
     const args = Array.from(ctrl.subarray(base + ${ARGS}, base + ${ARGS} + ctrl[base + ${ARGC}]));
     const rows = ctrl[1];
     const chunk = ctrl[2];
+    const partialArg = ctrl[3];
     for (;;) {
       const begin = Atomics.add(ctrl, 0, chunk);
       if (begin >= rows) break;
+      if (partialArg >= 0) args[partialArg] = ctrl[4] + (begin / chunk) * ctrl[5];
       fn(...args, begin, Math.min(begin + chunk, rows));
     }
   } catch (error) {
@@ -87,23 +101,41 @@ export class SimdPool {
     }
   }
 
+  /** How `rows` rows are cut into chunks: the chunk size and the number of chunks (for sizing `partials`). */
+  static chunking(rows: number): { chunk: number; count: number } {
+    const chunk = Math.max(1, Math.ceil(rows / CHUNKS));
+    return { chunk, count: Math.ceil(rows / chunk) };
+  }
+
   /**
    * Run `kernel(...args, begin, end)` over the rows [0, rows) on up to `threads` threads. `argsFor(t)` gives
-   * thread t's arguments before the row range (t = 0 is the calling thread; kernels that accumulate into a
-   * per-thread buffer pass it here). Returns when every row is done.
+   * thread t's arguments before the row range (t = 0 is the calling thread). With `partials`, the argument at
+   * `partials.argIndex` is replaced per chunk by that chunk's own buffer. Returns when every row is done.
    */
-  run(kernel: SimdKernelName, rows: number, threads: number, argsFor: (thread: number) => number[]): void {
+  run(kernel: SimdKernelName, rows: number, threads: number, argsFor: (thread: number) => number[], partials?: ChunkPartials): void {
     const fn = this.kernels[kernel];
+    const { chunk } = SimdPool.chunking(rows);
+    const runChunks = (args: number[], next: () => number): void => {
+      for (;;) {
+        const begin = next();
+        if (begin >= rows) break;
+        if (partials) args[partials.argIndex] = partials.base + (begin / chunk) * partials.strideBytes;
+        fn(...args, begin, Math.min(begin + chunk, rows));
+      }
+    };
     const helpers = Math.max(0, Math.min(threads, this.threads, rows) - 1);
     if (helpers === 0) {
-      if (rows > 0) fn(...argsFor(0), 0, rows);
+      let at = 0;
+      runChunks(argsFor(0), () => (at += chunk) - chunk);
       return;
     }
     const ctrl = new Int32Array(this.memory.buffer, this.control, HEADER_INTS + SLOT_INTS * this.workers.length);
-    const chunk = Math.max(1, Math.ceil(rows / ((helpers + 1) * CHUNKS_PER_THREAD)));
     ctrl[0] = 0;
     ctrl[1] = rows;
     ctrl[2] = chunk;
+    ctrl[3] = partials ? partials.argIndex : -1;
+    ctrl[4] = partials ? partials.base : 0;
+    ctrl[5] = partials ? partials.strideBytes : 0;
     this.job = this.job >= 0x3fffffff ? 1 : this.job + 1;
     const job = this.job;
     const id = SIMD_KERNEL_NAMES.indexOf(kernel);
@@ -121,12 +153,7 @@ export class SimdPool {
     }
     let failure: unknown = null;
     try {
-      const args = argsFor(0);
-      for (;;) {
-        const begin = Atomics.add(ctrl, 0, chunk);
-        if (begin >= rows) break;
-        fn(...args, begin, Math.min(begin + chunk, rows));
-      }
+      runChunks(argsFor(0), () => Atomics.add(ctrl, 0, chunk));
     } catch (error) {
       failure = error;
       Atomics.store(ctrl, 0, rows); // no more chunks for anyone
