@@ -1,9 +1,9 @@
 /**
- * One benchmark run: `npm run tune:bench -- --fn <branin|rosenbrock5|mixed3> --sampler <tpe|tpe-optuna31|random> --trials N --seed S`.
+ * One benchmark run: `npm run tune:bench -- --fn <branin|rosenbrock5|mixed3|hartmann6|styblinski5|hpo6> --sampler <tpe|tpe-optuna31|random> --trials N --seed S`.
  * Prints one JSON object last: { fn, sampler, trials, seed, best_value, seconds }.
  */
 import { createStudy, OPTUNA_31_TPE, RandomSampler, TpeSampler, type Sampler } from "../../lib/tune";
-import { BENCH_FUNCTIONS } from "./functions";
+import { ALL_FUNCTIONS } from "./functions";
 
 export interface BenchResult {
   fn: string;
@@ -23,8 +23,8 @@ export function makeSampler(kind: string, seed: number): Sampler {
 }
 
 export async function runBench(fnName: string, samplerKind: string, trials: number, seed: number): Promise<BenchResult> {
-  const fn = BENCH_FUNCTIONS[fnName];
-  if (!fn) throw new Error(`--fn must be one of ${Object.keys(BENCH_FUNCTIONS).join(", ")}, got "${fnName}"`);
+  const fn = ALL_FUNCTIONS[fnName];
+  if (!fn) throw new Error(`--fn must be one of ${Object.keys(ALL_FUNCTIONS).join(", ")}, got "${fnName}"`);
   const started = Date.now();
   const study = createStudy({ direction: "minimize", sampler: makeSampler(samplerKind, seed), verbosity: 0 });
   await study.optimize((trial) => fn.objective(trial), { nTrials: trials });

@@ -24,7 +24,7 @@ export { createStudy, loadStudy, Study, Trial, type CreateStudyOptions, type Obj
 export { type Sampler, type StudyView, intersectionSearchSpace } from "./samplers/base";
 export { RandomSampler } from "./samplers/random";
 export { GridSampler } from "./samplers/grid";
-export { OPTUNA_31_TPE, TpeSampler, type TpeSamplerOptions } from "./samplers/tpe";
+export { DEFAULT_MIN_KERNEL_VOLUME, OPTUNA_31_TPE, TpeSampler, type TpeSamplerOptions } from "./samplers/tpe";
 export { ParzenEstimator, defaultGamma, defaultWeights } from "./samplers/parzen";
 export { MedianPruner, NopPruner, PercentilePruner, type Pruner, type PercentilePrunerOptions } from "./pruners";
 export { InMemoryStorage } from "./storage/memory";

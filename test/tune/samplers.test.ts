@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   createStudy,
+  DEFAULT_MIN_KERNEL_VOLUME,
   GridSampler,
   OPTUNA_31_TPE,
   RandomSampler,
@@ -9,6 +10,9 @@ import {
   type Sampler,
   type Trial,
 } from "../../lib/tune";
+import { categoricalDistribution, floatDistribution, type SearchSpace } from "../../lib/tune/distributions";
+import { ParzenEstimator, defaultWeights, type ParzenEstimatorParameters } from "../../lib/tune/samplers/parzen";
+import { createRng } from "../../lib/util/random";
 import { logGaussMass, ndtr, ndtri, truncnormLogPdf, truncnormSample } from "../../lib/tune/samplers/truncnorm";
 
 function mixedObjective(trial: Trial): number {
@@ -79,6 +83,43 @@ test("TPE converges near the optimum of a 1-D function and beats random search t
     await random.optimize((t) => f(t.suggestFloat("x", -10, 10)), { nTrials: 60 });
     assert.ok(tpe.bestValue <= random.bestValue, `seed ${seed}: tpe ${tpe.bestValue} vs random ${random.bestValue}`);
   }
+});
+
+test("magic clip: the bandwidth floor covers a fixed kernel volume, so it widens with the number of numerical parameters", () => {
+  // Nine identical observations: every neighbour distance is 0, so each kernel's width is the floor itself.
+  const spreadOfX0 = (numerical: number, categorical: number, clip: Partial<ParzenEstimatorParameters>): number => {
+    const space: SearchSpace = {};
+    for (let i = 0; i < numerical; i++) space[`x${i}`] = floatDistribution(`x${i}`, 0, 1);
+    for (let i = 0; i < categorical; i++) space[`c${i}`] = categoricalDistribution(`c${i}`, ["a", "b", "c"]);
+    const observations = Object.fromEntries(Object.keys(space).map((name) => [name, new Array<number>(9).fill(name.startsWith("x") ? 0.5 : 0)]));
+    const params: ParzenEstimatorParameters = {
+      considerPrior: false,
+      priorWeight: 1,
+      considerMagicClip: true,
+      considerEndpoints: false,
+      weights: defaultWeights,
+      multivariate: true,
+      bandwidth: "optuna4",
+      peakNormalizedKernels: true,
+      minBandwidthFactor: 0.01,
+      magicClipExponent: 2,
+      minKernelVolume: DEFAULT_MIN_KERNEL_VOLUME,
+      ...clip,
+    };
+    const x0 = new ParzenEstimator(observations, space, params).sample(createRng(3), 20000).x0;
+    const mean = x0.reduce((s, v) => s + v, 0) / x0.length;
+    return Math.sqrt(x0.reduce((s, v) => s + (v - mean) ** 2, 0) / x0.length);
+  };
+  const near = (actual: number, expected: number, what: string) =>
+    assert.ok(Math.abs(actual / expected - 1) < 0.05, `${what}: spread ${actual.toFixed(4)}, expected ${expected.toFixed(4)}`);
+  // 10 kernels: (1 + 10)^−2 = 0.0083 is below the 0.01 factor, so the volume floor 0.05^(5/d) decides from d = 4 on.
+  near(spreadOfX0(2, 0, {}), 0.01, "2 numerical parameters");
+  near(spreadOfX0(2, 3, {}), 0.01, "2 numerical + 3 categorical (categories do not count)");
+  near(spreadOfX0(5, 0, {}), 0.05, "5 numerical parameters");
+  near(spreadOfX0(6, 0, {}), 0.05 ** (5 / 6), "6 numerical parameters");
+  // Optuna's clip, range / min(100, 1 + kernels), whatever the dimension.
+  near(spreadOfX0(2, 0, { magicClipExponent: 1, minKernelVolume: 0 }), 1 / 11, "Optuna's clip, 2-D");
+  near(spreadOfX0(6, 0, { magicClipExponent: 1, minKernelVolume: 0 }), 1 / 11, "Optuna's clip, 6-D");
 });
 
 test("univariate TPE (Optuna 3.1 settings) also converges on the 1-D function", async () => {

@@ -23,6 +23,14 @@ export interface ParzenEstimatorParameters {
    * l(x)/g(x) and measured better on our benchmarks. Discrete parameters use probability masses either way.
    */
   peakNormalizedKernels: boolean;
+  /**
+   * Magic clip (when considerMagicClip): numerical bandwidths are at least
+   * range · max(minBandwidthFactor, (1 + kernels)^−magicClipExponent, minKernelVolume^(1/d)), with d the number of
+   * numerical parameters in this estimator (1 when univariate). Optuna: 0.01, 1, 0 (range / min(100, 1 + kernels)).
+   */
+  minBandwidthFactor: number;
+  magicClipExponent: number;
+  minKernelVolume: number;
 }
 
 /** Bandwidth factor of the multivariate kernel (Scott's rule scale used by BOHB and Optuna). */
@@ -73,6 +81,8 @@ export class ParzenEstimator {
     const total = weights.reduce((s, x) => s + x, 0);
     this.weights = weights.map((x) => x / total);
 
+    const numericalDims = this.names.filter((name) => searchSpace[name].type !== "categorical").length;
+    const volumeFactor = params.minKernelVolume > 0 ? params.minKernelVolume ** (1 / Math.max(1, numericalDims)) : 0;
     const sigma0 = params.multivariate && params.bandwidth === "optuna3" ? SIGMA0_MAGNITUDE * Math.max(n, 1) ** (-1 / (this.names.length + 4)) : null;
     this.kernels = this.names.map((name) => {
       const dist = searchSpace[name];
@@ -103,7 +113,9 @@ export class ParzenEstimator {
       }
       const maxSigma = high - low;
       const nKernels = params.bandwidth === "optuna3" ? mus.length : n + 1;
-      const minSigma = params.considerMagicClip ? (high - low) / Math.min(100, 1 + nKernels) : 1e-12;
+      const minSigma = params.considerMagicClip
+        ? (high - low) * Math.max(params.minBandwidthFactor, volumeFactor, (1 + nKernels) ** -params.magicClipExponent)
+        : 1e-12;
       sigmas = sigmas.map((s) => Math.min(maxSigma, Math.max(minSigma, s)));
       if (considerPrior) sigmas[n] = high - low;
       return { kind: "numerical", low, high, q, log: dist.log, mus, sigmas, dist };
