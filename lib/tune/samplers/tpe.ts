@@ -59,9 +59,9 @@ type Score = [stepKey: number, loss: number];
 /**
  * Tree-structured Parzen Estimator (Bergstra et al. 2011), Optuna's algorithm.
  * Defaults: Optuna's (10 random startup trials, 24 EI candidates, γ(n) = min(⌈0.1·n⌉, 25), flat-then-ramped
- * weights, prior weight 1, magic clip, no endpoints) except that parameters are modelled jointly
- * (multivariate, per-dimension neighbour bandwidths as in Optuna 4), which measured better on
- * bench/tune (see bench/README.md). `new TpeSampler({ ...OPTUNA_31_TPE, seed })` reproduces Optuna 3.1's default.
+ * weights, prior weight 1, no endpoints) except that parameters are modelled jointly (multivariate,
+ * per-dimension neighbour bandwidths as in Optuna 4) and that the magic clip floors each kernel's volume
+ * (see DEFAULT_MIN_KERNEL_VOLUME); both measured better on bench/tune (see bench/README.md). `new TpeSampler({ ...OPTUNA_31_TPE, seed })` reproduces Optuna 3.1's default.
  * Finished trials are split into the best γ(n) ("below", density l) and the rest ("above", density g);
  * candidates are drawn from l and the one with the largest log l − log g is suggested.
  * Pruned trials take part, ranked after complete ones by how far they got (Optuna's rule).
