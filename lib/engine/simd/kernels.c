@@ -19,6 +19,9 @@ typedef int i32;
 // acc + a·b, lane by lane (wasm SIMD has no fused multiply-add).
 static inline v128_t madd(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 
+// p[0..4) += v.
+static inline void add_store(f32* p, v128_t v) { wasm_v128_store(p, wasm_f32x4_add(wasm_v128_load(p), v)); }
+
 static inline v128_t splat_lane(v128_t v, int lane) {
   switch (lane) {
     case 0: return wasm_i32x4_shuffle(v, v, 0, 0, 0, 0);
@@ -82,17 +85,17 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, i32 h, i32 w, i32 
               a31 = madd(a31, x3, d1);
             }
             f32* q = out + o;
-            wasm_v128_store(q, wasm_f32x4_add(wasm_v128_load(q), a00));
-            wasm_v128_store(q + 4, wasm_f32x4_add(wasm_v128_load(q + 4), a01));
+            add_store(q, a00);
+            add_store(q + 4, a01);
             q += co;
-            wasm_v128_store(q, wasm_f32x4_add(wasm_v128_load(q), a10));
-            wasm_v128_store(q + 4, wasm_f32x4_add(wasm_v128_load(q + 4), a11));
+            add_store(q, a10);
+            add_store(q + 4, a11);
             q += co;
-            wasm_v128_store(q, wasm_f32x4_add(wasm_v128_load(q), a20));
-            wasm_v128_store(q + 4, wasm_f32x4_add(wasm_v128_load(q + 4), a21));
+            add_store(q, a20);
+            add_store(q + 4, a21);
             q += co;
-            wasm_v128_store(q, wasm_f32x4_add(wasm_v128_load(q), a30));
-            wasm_v128_store(q + 4, wasm_f32x4_add(wasm_v128_load(q + 4), a31));
+            add_store(q, a30);
+            add_store(q + 4, a31);
           }
           // Remaining output channels, one at a time.
           for (; o < co; o++) {
@@ -125,8 +128,8 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, i32 h, i32 w, i32 
               a0 = madd(a0, xs, wasm_v128_load(dp));
               a1 = madd(a1, xs, wasm_v128_load(dp + 4));
             }
-            wasm_v128_store(out + o, wasm_f32x4_add(wasm_v128_load(out + o), a0));
-            wasm_v128_store(out + o + 4, wasm_f32x4_add(wasm_v128_load(out + o + 4), a1));
+            add_store(out + o, a0);
+            add_store(out + o + 4, a1);
           }
           for (; o < co4; o += 4) {
             v128_t a0 = wasm_f32x4_splat(0);
@@ -135,7 +138,7 @@ void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, i32 h, i32 w, i32 
             for (i32 k = 0; k < count; k++, xp += xstep, dp += co) {
               a0 = madd(a0, wasm_v128_load32_splat(xp), wasm_v128_load(dp));
             }
-            wasm_v128_store(out + o, wasm_f32x4_add(wasm_v128_load(out + o), a0));
+            add_store(out + o, a0);
           }
           for (; o < co; o++) {
             f32 s = 0;
@@ -360,16 +363,16 @@ void channel_sums(const f32* x, f32* out, i32 c, i32 row_begin, i32 row_end) {
       a2 = wasm_f32x4_add(a2, wasm_v128_load(p + 8));
       a3 = wasm_f32x4_add(a3, wasm_v128_load(p + 12));
     }
-    wasm_v128_store(out + k, wasm_f32x4_add(wasm_v128_load(out + k), a0));
-    wasm_v128_store(out + k + 4, wasm_f32x4_add(wasm_v128_load(out + k + 4), a1));
-    wasm_v128_store(out + k + 8, wasm_f32x4_add(wasm_v128_load(out + k + 8), a2));
-    wasm_v128_store(out + k + 12, wasm_f32x4_add(wasm_v128_load(out + k + 12), a3));
+    add_store(out + k, a0);
+    add_store(out + k + 4, a1);
+    add_store(out + k + 8, a2);
+    add_store(out + k + 12, a3);
   }
   for (; k + 4 <= c; k += 4) {
     v128_t a0 = wasm_f32x4_splat(0);
     const f32* p = x + (long)row_begin * c + k;
     for (i32 r = row_begin; r < row_end; r++, p += c) a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
-    wasm_v128_store(out + k, wasm_f32x4_add(wasm_v128_load(out + k), a0));
+    add_store(out + k, a0);
   }
   for (; k < c; k++) {
     f32 s = 0;
@@ -608,14 +611,14 @@ void batchnorm_grad_sums(const f32* dy, const f32* x, const f32* mean, f32* sums
       t2 = madd(t2, g2, wasm_f32x4_sub(wasm_v128_load(p + 8), m2));
       t3 = madd(t3, g3, wasm_f32x4_sub(wasm_v128_load(p + 12), m3));
     }
-    wasm_v128_store(sums + k, wasm_f32x4_add(wasm_v128_load(sums + k), s0));
-    wasm_v128_store(sums + k + 4, wasm_f32x4_add(wasm_v128_load(sums + k + 4), s1));
-    wasm_v128_store(sums + k + 8, wasm_f32x4_add(wasm_v128_load(sums + k + 8), s2));
-    wasm_v128_store(sums + k + 12, wasm_f32x4_add(wasm_v128_load(sums + k + 12), s3));
-    wasm_v128_store(sums + c + k, wasm_f32x4_add(wasm_v128_load(sums + c + k), t0));
-    wasm_v128_store(sums + c + k + 4, wasm_f32x4_add(wasm_v128_load(sums + c + k + 4), t1));
-    wasm_v128_store(sums + c + k + 8, wasm_f32x4_add(wasm_v128_load(sums + c + k + 8), t2));
-    wasm_v128_store(sums + c + k + 12, wasm_f32x4_add(wasm_v128_load(sums + c + k + 12), t3));
+    add_store(sums + k, s0);
+    add_store(sums + k + 4, s1);
+    add_store(sums + k + 8, s2);
+    add_store(sums + k + 12, s3);
+    add_store(sums + c + k, t0);
+    add_store(sums + c + k + 4, t1);
+    add_store(sums + c + k + 8, t2);
+    add_store(sums + c + k + 12, t3);
   }
   for (; k + 8 <= c; k += 8) {
     const v128_t m0 = wasm_v128_load(mean + k), m1 = wasm_v128_load(mean + k + 4);
@@ -629,10 +632,10 @@ void batchnorm_grad_sums(const f32* dy, const f32* x, const f32* mean, f32* sums
       t0 = madd(t0, g0, wasm_f32x4_sub(wasm_v128_load(p), m0));
       t1 = madd(t1, g1, wasm_f32x4_sub(wasm_v128_load(p + 4), m1));
     }
-    wasm_v128_store(sums + k, wasm_f32x4_add(wasm_v128_load(sums + k), s0));
-    wasm_v128_store(sums + k + 4, wasm_f32x4_add(wasm_v128_load(sums + k + 4), s1));
-    wasm_v128_store(sums + c + k, wasm_f32x4_add(wasm_v128_load(sums + c + k), t0));
-    wasm_v128_store(sums + c + k + 4, wasm_f32x4_add(wasm_v128_load(sums + c + k + 4), t1));
+    add_store(sums + k, s0);
+    add_store(sums + k + 4, s1);
+    add_store(sums + c + k, t0);
+    add_store(sums + c + k + 4, t1);
   }
   for (; k < c; k++) {
     f32 s = 0, t = 0;
