@@ -7,6 +7,23 @@ import { ConvInfo, KernelArgs, KernelFn, Pads, WasmHeapAccess, accumulateInChunk
  * kernels; op-based versions for the single-threaded build) and the depthwise gradients.
  */
 
+/** The attributes every convolution kernel passes to tfjs' geometry (dilation is always 1 here). */
+type ConvGeometryAttrs = Pick<tf.Conv2DAttrs, "strides" | "pad" | "dimRoundingMode">;
+
+/** tfjs' convolution geometry of an NHWC input and an [h, w, in, out] (depthwise: [h, w, c, multiplier]) filter. */
+function convInfo(inputShape: readonly number[], filterShape: readonly number[], attrs: ConvGeometryAttrs, depthwise = false): ConvInfo {
+  type Shape4 = [number, number, number, number];
+  return tf.backend_util.computeConv2DInfo(
+    inputShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    depthwise,
+  );
+}
+
 /** Insert (stride − 1) zeros between rows/columns of `dy` (NHWC); trailing zeros kept (callers trim). */
 
 export function dilateSpatial(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
@@ -61,14 +78,7 @@ export function conv2DBackpropInputSimd({ inputs, backend, attrs }: KernelArgs, 
   requireNhwc("Conv2DBackpropInput", dataFormat);
   const dy = inputs.dy as tf.TensorInfo;
   const filter = inputs.filter as tf.TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(inputShape, filter.shape, { strides, pad, dimRoundingMode });
   // The filter as [kh, kw, out, in] (small); tidy disposes the wrapper asTensor may create for a TensorInfo.
   const transposed = tf.tidy(() => tf.transpose(asTensor(filter, "filter"), [0, 1, 3, 2]));
   try {
@@ -95,14 +105,7 @@ export function conv2DBackpropInputOps({ inputs, backend, attrs }: KernelArgs): 
   requireNhwc("Conv2DBackpropInput", dataFormat);
   const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
   const filter = asTensor(inputs.filter, "filter") as tf.Tensor4D;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filter.shape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(inputShape, filter.shape, { strides, pad, dimRoundingMode });
   return outputOf(backend, () => {
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     return inputGradient(dy, info, (d, pads) => tf.conv2d(d, flipped, 1, pads));
@@ -115,14 +118,7 @@ export function conv2DBackpropFilterSimd({ inputs, backend, attrs }: KernelArgs,
   requireNhwc("Conv2DBackpropFilter", dataFormat);
   const x = inputs.x as tf.TensorInfo;
   const dy = inputs.dy as tf.TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(x.shape, filterShape, { strides, pad, dimRoundingMode });
   const heap = backend as unknown as WasmHeapAccess;
   const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   const rows = info.batchSize * info.outHeight;
@@ -143,7 +139,7 @@ export function conv2DBackpropFilterOps({ inputs, backend, attrs }: KernelArgs):
   requireNhwc("Conv2DBackpropFilter", dataFormat);
   const x = asTensor(inputs.x, "x") as tf.Tensor4D;
   const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
-  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+  const info = convInfo(x.shape, filterShape, { strides, pad, dimRoundingMode });
   return outputOf(backend, () => {
     // dW[kh,kw,ci,co] = Σ_n,o x[n, o·s + k − pad, ci] · dy[n, o, co]: a convolution with batch = ci,
     // channels = n, the filter = dy laid out [ho, wo, n, co], and dilation = stride.
@@ -165,15 +161,7 @@ export function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): 
   const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
   const filter = asTensor(inputs.filter, "filter") as tf.Tensor4D;
   const [fh, fw, channels, multiplier] = filter.shape;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filter.shape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    true,
-  );
+  const info = convInfo(inputShape, filter.shape, { strides, pad, dimRoundingMode }, true);
   return outputOf(backend, () => {
     // Output channel c·M + m came from input channel c: one depthwise pass per output channel, then sum over m.
     const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [fh, fw, channels * multiplier, 1]) as tf.Tensor4D;
@@ -191,7 +179,7 @@ export function depthwiseBackpropFilter({ inputs, backend, attrs }: KernelArgs):
   const x = asTensor(inputs.x, "x") as tf.Tensor4D;
   const dy = asTensor(inputs.dy, "dy") as tf.Tensor4D;
   const [fh, fw, channels, multiplier] = filterShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(x.shape, [fh, fw, channels, multiplier], strides, 1, pad, dimRoundingMode, true);
+  const info = convInfo(x.shape, [fh, fw, channels, multiplier], { strides, pad, dimRoundingMode }, true);
   const { strideHeight: sh, strideWidth: sw, outHeight, outWidth, batchSize } = info;
   return outputOf(backend, () => {
     // dW[kh,kw,c,m] = Σ_n,o x[n, o·s + k − pad, c] · dy[n, o, c·M + m]: per filter tap, a strided window of
@@ -251,14 +239,7 @@ export function convForward(kind: "Conv2D" | "FusedConv2D"): KernelFn {
       ci >= 8 && // an RGB stem is as fast on XNNPACK
       ci * fh * fw <= 576;
     if (!usable) return stock(kind)(args);
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-    );
+    const info = convInfo(x.shape, filter.shape, a);
     const out = (backend as unknown as WasmHeapAccess).makeOutput(info.outShape, "float32");
     const rows = info.batchSize * info.outHeight;
     const threads = threadsFor(pool, rows, info.outWidth * co * 8);
