@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { percentileOf } from "../../lib/tune/pruners";
+import { chanceBelow, formatValue as fmt, option } from "./cli";
 import { runBench, type BenchResult } from "./run";
 
 /** Issue 7's bar. */
@@ -26,10 +27,6 @@ const COLUMNS: [impl: "ours" | "optuna", sampler: string, title: string][] = [
 ];
 const SECTION = "## Hyper-parameter tuning: our TPE vs Optuna";
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
 
 interface Summary {
   fn: string;
@@ -42,12 +39,6 @@ interface Summary {
   values: number[];
 }
 
-/** P(a run of `a` ends below a run of `b`), ties counted half: Mann–Whitney's common-language effect size. */
-function chanceBelow(a: number[], b: number[]): number {
-  let wins = 0;
-  for (const x of a) for (const y of b) wins += x < y ? 1 : x === y ? 0.5 : 0;
-  return wins / (a.length * b.length);
-}
 
 function summarise(results: BenchResult[]): Summary[] {
   const out: Summary[] = [];
@@ -73,7 +64,8 @@ function summarise(results: BenchResult[]): Summary[] {
   return out;
 }
 
-const fmt = (x: number): string => (x === 0 ? "0" : Math.abs(x) >= 0.01 ? x.toFixed(3) : x.toExponential(2));
+/** median [25th–75th percentile] */
+const summaryCell = (s: Summary | undefined): string => (s ? `${fmt(s.median)} [${fmt(s.q25)}–${fmt(s.q75)}]` : "—");
 
 function renderSection(
   summaries: Summary[],
@@ -102,19 +94,9 @@ function renderSection(
     `| function | ${COLUMNS.map((c) => c[2]).join(" | ")} |`,
     `|---|${COLUMNS.map(() => "---").join("|")}|`,
   ];
-  for (const fn of FUNCTIONS) {
-    const cells = COLUMNS.map(([impl, sampler]) => {
-      const s = get(fn, sampler, impl);
-      return s ? `${fmt(s.median)} [${fmt(s.q25)}–${fmt(s.q75)}]` : "—";
-    });
-    lines.push(`| ${fn} | ${cells.join(" | ")} |`);
-  }
-  for (const fn of VALIDATION) {
-    const cells = COLUMNS.map(([impl, sampler]) => {
-      const s = get(fn, sampler, impl);
-      return s ? `${fmt(s.median)} [${fmt(s.q25)}–${fmt(s.q75)}]` : "—";
-    });
-    lines.push(`| ${fn} (validation) | ${cells.join(" | ")} |`);
+  for (const fn of [...FUNCTIONS, ...VALIDATION]) {
+    const cells = COLUMNS.map(([impl, sampler]) => summaryCell(get(fn, sampler, impl)));
+    lines.push(`| ${VALIDATION.includes(fn) ? `${fn} (validation)` : fn} | ${cells.join(" | ")} |`);
   }
   lines.push(
     "",
@@ -150,11 +132,10 @@ function renderSection(
     );
     for (const fn of FUNCTIONS) {
       const find = (impl: string) => extraSummaries.find((x) => x.fn === fn && x.sampler === "tpe" && x.impl === impl);
-      const cell = (s: Summary | undefined): string => (s ? `${fmt(s.median)} [${fmt(s.q25)}–${fmt(s.q75)}]` : "—");
       const ours = find("ours");
       const optuna = find("optuna");
       const chance = ours && optuna ? chanceBelow(ours.values, optuna.values).toFixed(2) : "—";
-      lines.push(`| ${fn} | ${cell(ours)} | ${cell(optuna)} | ${chance} |`);
+      lines.push(`| ${fn} | ${summaryCell(ours)} | ${summaryCell(optuna)} | ${chance} |`);
     }
   }
   lines.push(
@@ -212,9 +193,9 @@ function writeSection(readmePath: string, section: string): void {
 }
 
 async function main(): Promise<void> {
-  const seeds = Number(arg("seeds", "10"));
-  const trials = Number(arg("trials", "50"));
-  const python = arg("python", "/usr/bin/python3");
+  const seeds = Number(option("seeds", "10"));
+  const trials = Number(option("trials", "50"));
+  const python = option("python", "/usr/bin/python3");
   const seedList = Array.from({ length: seeds }, (_, i) => i);
   const results: BenchResult[] = [];
   let optunaVersion = "?";
@@ -239,7 +220,7 @@ async function main(): Promise<void> {
     }
   }
   // Ten seeds leave a wide margin of chance; a second, larger seed set (ours vs Optuna default TPE only) shows it.
-  const extraSeeds = Array.from({ length: Number(arg("extra-seeds", "50")) }, (_, i) => 100 + i);
+  const extraSeeds = Array.from({ length: Number(option("extra-seeds", "50")) }, (_, i) => 100 + i);
   const extra: BenchResult[] = [];
   if (extraSeeds.length > 0) {
     for (const fn of FUNCTIONS) {

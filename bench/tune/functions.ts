@@ -11,6 +11,11 @@ export interface BenchFunction {
   objective(trial: Trial): number;
 }
 
+/** Parameters x0 … x(n−1), each uniform on [low, high]. */
+function suggestVector(trial: Trial, n: number, low: number, high: number): number[] {
+  return Array.from({ length: n }, (_, i) => trial.suggestFloat(`x${i}`, low, high));
+}
+
 /** Branin–Hoo, x1 ∈ [−5, 10], x2 ∈ [0, 15]; minimum 0.397887 at three points. */
 export const branin: BenchFunction = {
   name: "branin",
@@ -30,7 +35,7 @@ export const rosenbrock5: BenchFunction = {
   name: "rosenbrock5",
   optimum: 0,
   objective(trial) {
-    const x = [0, 1, 2, 3, 4].map((i) => trial.suggestFloat(`x${i}`, -2.048, 2.048));
+    const x = suggestVector(trial, 5, -2.048, 2.048);
     let sum = 0;
     for (let i = 0; i < 4; i++) sum += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2;
     return sum;
@@ -78,7 +83,7 @@ export const hartmann6: BenchFunction = {
   name: "hartmann6",
   optimum: -3.32237,
   objective(trial) {
-    const x = [0, 1, 2, 3, 4, 5].map((i) => trial.suggestFloat(`x${i}`, 0, 1));
+    const x = suggestVector(trial, 6, 0, 1);
     let sum = 0;
     for (let i = 0; i < 4; i++) {
       let inner = 0;
@@ -94,7 +99,7 @@ export const styblinski5: BenchFunction = {
   name: "styblinski5",
   optimum: -195.830865,
   objective(trial) {
-    const x = [0, 1, 2, 3, 4].map((i) => trial.suggestFloat(`x${i}`, -5, 5));
+    const x = suggestVector(trial, 5, -5, 5);
     return x.reduce((s, v) => s + (v ** 4 - 16 * v ** 2 + 5 * v) / 2, 0);
   },
 };

@@ -3,6 +3,7 @@
  * Prints one JSON object last: { fn, sampler, trials, seed, best_value, seconds }.
  */
 import { createStudy, OPTUNA_31_TPE, RandomSampler, TpeSampler, type Sampler } from "../../lib/tune";
+import { option } from "./cli";
 import { ALL_FUNCTIONS } from "./functions";
 
 export interface BenchResult {
@@ -31,16 +32,9 @@ export async function runBench(fnName: string, samplerKind: string, trials: numb
   return { fn: fnName, sampler: samplerKind, impl: "ours", trials, seed, best_value: study.bestValue, seconds: (Date.now() - started) / 1000 };
 }
 
-function arg(args: string[], name: string, fallback?: string): string {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0 && i + 1 < args.length) return args[i + 1];
-  if (fallback !== undefined) return fallback;
-  throw new Error(`missing --${name}`);
-}
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  runBench(arg(args, "fn"), arg(args, "sampler", "tpe"), Number(arg(args, "trials", "50")), Number(arg(args, "seed", "0")))
+  runBench(option("fn"), option("sampler", "tpe"), Number(option("trials", "50")), Number(option("seed", "0")))
     .then((result) => console.log(JSON.stringify(result)))
     .catch((error) => {
       console.error(error instanceof Error ? error.message : error);

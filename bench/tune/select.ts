@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createStudy, TpeSampler, type TpeSamplerOptions } from "../../lib/tune";
 import { percentileOf } from "../../lib/tune/pruners";
+import { chanceBelow, formatValue, option } from "./cli";
 import { ALL_FUNCTIONS, BENCH_FUNCTIONS } from "./functions";
 
 /** Candidate settings, each on top of the current default ({}). */
@@ -39,10 +40,6 @@ const CANDIDATES: Record<string, TpeSamplerOptions> = {
   "proper-density": { peakNormalizedKernels: false },
 };
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
 
 async function best(fn: string, options: TpeSamplerOptions, seed: number, trials: number): Promise<number> {
   const study = createStudy({ direction: "minimize", sampler: new TpeSampler({ ...options, seed }), verbosity: 0 });
@@ -69,22 +66,16 @@ function readOptuna(dir: string, fns: string[], seeds: number[]): Record<string,
   return out;
 }
 
-/** P(a < b) + ½·P(a = b) over all pairs. */
-function chanceBelow(a: number[], b: number[]): number {
-  let wins = 0;
-  for (const x of a) for (const y of b) wins += x < y ? 1 : x === y ? 0.5 : 0;
-  return wins / (a.length * b.length);
-}
 
 async function main(): Promise<void> {
-  const from = Number(arg("from", "300"));
-  const nSeeds = Number(arg("seeds", "100"));
-  const trials = Number(arg("trials", "50"));
-  const only = arg("only", "");
+  const from = Number(option("from", "300"));
+  const nSeeds = Number(option("seeds", "100"));
+  const trials = Number(option("trials", "50"));
+  const only = option("only", "");
   const names = only ? ["default", ...only.split(",").filter((n) => n !== "default")] : Object.keys(CANDIDATES);
   const seeds = Array.from({ length: nSeeds }, (_, i) => from + i);
-  const optunaDir = arg("optuna", "");
-  const fns = arg("fns", Object.keys(BENCH_FUNCTIONS).join(",")).split(",");
+  const optunaDir = option("optuna", "");
+  const fns = option("fns", Object.keys(BENCH_FUNCTIONS).join(",")).split(",");
   for (const fn of fns) if (!ALL_FUNCTIONS[fn]) throw new Error(`unknown function ${fn}`);
   const optuna = optunaDir ? readOptuna(optunaDir, fns, seeds) : null;
   const values: Record<string, Record<string, number[]>> = {};
@@ -110,16 +101,13 @@ async function main(): Promise<void> {
       const losses = ratios.filter((r) => r > 0).length;
       const med = percentileOf(v, 50);
       const vsOptuna = optuna ? `, P<optuna ${chanceBelow(v, optuna[fn]).toFixed(2)}` : "";
-      return `${fmt(med)} (${wins}/${losses}, ${percentileOf(ratios, 50).toFixed(3)}${vsOptuna})`;
+      return `${formatValue(med)} (${wins}/${losses}, ${percentileOf(ratios, 50).toFixed(3)}${vsOptuna})`;
     });
     console.log([name, ...cells].join(" | "));
   }
-  if (optuna) console.log(["optuna default", ...fns.map((fn) => fmt(percentileOf(optuna[fn], 50)))].join(" | "));
+  if (optuna) console.log(["optuna default", ...fns.map((fn) => formatValue(percentileOf(optuna[fn], 50)))].join(" | "));
 }
 
-function fmt(x: number): string {
-  return Math.abs(x) < 0.01 ? x.toExponential(2) : x.toFixed(3);
-}
 
 main().catch((error) => {
   console.error(error);
