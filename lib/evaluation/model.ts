@@ -16,9 +16,9 @@ import { embedImages, type Backbone } from "../engine";
 import { hstack, transformFeatures, type FeatureMatrix } from "../features";
 import { augmentationPreset } from "../images";
 import { applyEmbeddingTransform, embeddingTransformOf, prepareFold, singleSplit, trainAndEvaluate, type EmbeddingTransform, type ExperimentData, type PartData, type PreparedFold } from "../experiment";
-import { buildModel, getArchitecture, modelInputNames, withImageInputs, type ArchitectureSpec, type ImageInputs, type InputName } from "../models";
-import { fit, freezeLayers, predictProba, accuracy, f1Macro, type History } from "../train";
-import { partSource, trainTrialNetwork } from "../tuning";
+import { getArchitecture, modelInputNames, withImageInputs, type ArchitectureSpec, type ImageInputs, type InputName } from "../models";
+import { predictProba, accuracy, f1Macro, type History } from "../train";
+import { trainTrialNetwork } from "../tuning";
 import type { TrainingRecipe } from "./select";
 
 const IMAGE_INPUTS: readonly ImageInputs[] = ["none", "embedding", "stats", "embedding+stats"];

@@ -1,5 +1,5 @@
 import { createRng, type Rng } from "../util/random";
-import { toInternal, type Distribution, type SearchSpace } from "./distributions";
+import { toInternal, type Distribution } from "./distributions";
 import { intersectionSearchSpace } from "./samplers/base";
 import type { FrozenTrial } from "./types";
 
