@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SimdPool } from "../simd";
-import { ConvInfo, KernelArgs, KernelFn, Pads, WasmHeapAccess, accumulateInChunks, asTensor, heapFloats, heapOffset, outputOf, padsOf, requireNhwc, requireNoDilation, simdPool, stock, threadsFor } from "./heap";
+import { ConvInfo, KernelArgs, KernelFn, Pads, heapOutput, accumulateInChunks, asTensor, heapFloats, heapOffset, outputOf, padsOf, requireNhwc, requireNoDilation, simdPool, stock, threadsFor } from "./heap";
 
 /**
  * Convolutions on wasm: forward (our SIMD kernel where it beats XNNPACK), the input and filter gradients (our SIMD
@@ -82,7 +82,7 @@ export function conv2DBackpropInputSimd({ inputs, backend, attrs }: KernelArgs, 
   // The filter as [kh, kw, out, in] (small); tidy disposes the wrapper asTensor may create for a TensorInfo.
   const transposed = tf.tidy(() => tf.transpose(asTensor(filter, "filter"), [0, 1, 3, 2]));
   try {
-    const out = (backend as unknown as WasmHeapAccess).makeOutput([...inputShape], "float32");
+    const out = heapOutput(backend, inputShape);
     const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
     const rows = batchSize * inHeight;
     const threads = threadsFor(pool, rows, inWidth * inChannels * 4);
@@ -119,7 +119,6 @@ export function conv2DBackpropFilterSimd({ inputs, backend, attrs }: KernelArgs,
   const x = inputs.x as tf.TensorInfo;
   const dy = inputs.dy as tf.TensorInfo;
   const info = convInfo(x.shape, filterShape, { strides, pad, dimRoundingMode });
-  const heap = backend as unknown as WasmHeapAccess;
   const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   const rows = info.batchSize * info.outHeight;
   const threads = threadsFor(pool, rows, info.outWidth * info.outChannels * 4);
@@ -129,7 +128,7 @@ export function conv2DBackpropFilterSimd({ inputs, backend, attrs }: KernelArgs,
     filterHeight, filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
   ];
   const sums = accumulateInChunks(pool, backend, "conv2d_filter_grad", rows, threads, args, 2, size);
-  const out = heap.makeOutput(filterShape, "float32");
+  const out = heapOutput(backend, filterShape);
   heapFloats(backend, out).set(sums);
   return out;
 }
@@ -240,7 +239,7 @@ export function convForward(kind: "Conv2D" | "FusedConv2D"): KernelFn {
       ci * fh * fw <= 576;
     if (!usable) return stock(kind)(args);
     const info = convInfo(x.shape, filter.shape, a);
-    const out = (backend as unknown as WasmHeapAccess).makeOutput(info.outShape, "float32");
+    const out = heapOutput(backend, info.outShape);
     const rows = info.batchSize * info.outHeight;
     const threads = threadsFor(pool, rows, info.outWidth * co * 8);
     const [xAt, wAt, yAt] = [heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, out)];

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SimdPool } from "../simd";
-import { KernelArgs, KernelFn, WasmBackendInternals, WasmHeapAccess, asTensor, heapFloats, heapOffset, heapVector, outputOf, simdPool, stock, threadsFor } from "./heap";
+import { KernelArgs, KernelFn, WasmBackendInternals, WasmHeapAccess, asTensor, heapFloats, heapOffset, heapOutput, heapVector, outputOf, simdPool, stock, threadsFor } from "./heap";
 
 /**
  * Elementwise fast paths: row gathers, data-sharing Identity/Cast, per-channel broadcasts (bias adds,
@@ -29,7 +29,7 @@ export function gatherV2(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
     if (index[i] < 0 || index[i] >= rows) return stock(tf.GatherV2)(args); // the stock kernel reports the bad index
   }
   const rowSize = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  const out = heap.makeOutput([...indices.shape, ...x.shape.slice(1)], "float32");
+  const out = heapOutput(backend, [...indices.shape, ...x.shape.slice(1)]);
   const target = heap.typedArrayFromHeap(out);
   const source = heap.typedArrayFromHeap(x);
   const ids = heap.typedArrayFromHeap(indices) as unknown as Int32Array; // re-read: the allocation may have moved the heap
@@ -60,7 +60,7 @@ export function channelAffineSimd(
   const wasm = (backend as unknown as WasmBackendInternals).wasm;
   const channels = scale.length;
   const rows = x.shape.reduce((p, q) => p * q, 1) / channels;
-  const out = (backend as unknown as WasmHeapAccess).makeOutput([...x.shape], "float32");
+  const out = heapOutput(backend, x.shape);
   const scaleAt = heapVector(backend, scale);
   const shiftAt = heapVector(backend, shift);
   try {
@@ -194,7 +194,7 @@ export function smallBroadcast(kind: BroadcastOp, { inputs, backend }: KernelArg
     return strides;
   };
   const [sa, sb] = [stridesOf(a.shape), stridesOf(b.shape)];
-  const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
+  const out = heapOutput(backend, outShape);
   const [x, y, z] = [heapFloats(backend, a), heapFloats(backend, b), heapFloats(backend, out)];
   const op = BINARY_OPS[kind];
   const index = new Array<number>(rank).fill(0);

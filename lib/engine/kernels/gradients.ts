@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { WasmHeapAccess, heapOffset, simdPool, threadsFor } from "./heap";
+import { heapOutput, heapOffset, simdPool, threadsFor } from "./heap";
 
 /**
  * Gradients registered in place of tfjs-core's (the registry is per kernel name, for every backend): on wasm
@@ -26,7 +26,7 @@ export function reductionGradient(dy: tf.Tensor, shape: number[], axes: number[]
   const a = shape.slice(0, sorted[0]).reduce((p, q) => p * q, 1);
   const b = sorted.reduce((p, axis) => p * shape[axis], 1);
   const c = shape.slice(sorted[sorted.length - 1] + 1).reduce((p, q) => p * q, 1);
-  const out = (backend as unknown as WasmHeapAccess).makeOutput(shape, "float32");
+  const out = heapOutput(backend, shape);
   const rows = a * b;
   const threads = threadsFor(pool, rows, c);
   const factorBits = new Int32Array(new Float32Array([1 / divisor]).buffer)[0];
@@ -49,7 +49,7 @@ export const reluGradient: tf.GradConfig = {
         const backend = tf.backend();
         const pool = tf.getBackend() === "wasm" && g.dtype === "float32" && x.dtype === "float32" ? simdPool(backend) : null;
         if (!pool) return tf.mul(g, tf.cast(tf.step(x), "float32"));
-        const out = (backend as unknown as WasmHeapAccess).makeOutput([...x.shape], "float32");
+        const out = heapOutput(backend, x.shape);
         const count = x.size;
         const rows = Math.ceil(count / RELU_GRAD_BLOCK);
         const [xAt, dyAt, dxAt] = [heapOffset(backend, x), heapOffset(backend, g), heapOffset(backend, out)];

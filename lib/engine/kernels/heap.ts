@@ -100,6 +100,11 @@ export function heapVector(backend: tf.KernelBackend, values: Float32Array): num
   return at;
 }
 
+/** A new float32 tensor of `shape` on the wasm heap (uninitialised), for a kernel to write its result into. */
+export function heapOutput(backend: tf.KernelBackend, shape: readonly number[]): tf.TensorInfo {
+  return (backend as unknown as WasmHeapAccess).makeOutput([...shape], "float32");
+}
+
 export function heapFloats(backend: tf.KernelBackend, info: tf.TensorInfo): Float32Array {
   return (backend as unknown as WasmHeapAccess).typedArrayFromHeap(info);
 }

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { KernelArgs, WasmHeapAccess, heapOffset, simdPool, threadsFor } from "./heap";
+import { KernelArgs, heapFloats, heapOutput, heapOffset, simdPool, threadsFor } from "./heap";
 
 /**
  * MaxPoolGrad over the wasm heap (the stock wasm kernel is several times slower): the SIMD kernel for 2×2 / stride 2
@@ -19,12 +19,11 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
     pad,
     dimRoundingMode,
   );
-  const heap = backend as unknown as WasmHeapAccess;
-  const out = heap.makeOutput(input.shape, "float32");
+  const out = heapOutput(backend, input.shape);
   // Views are taken after the allocation above, which may have grown (and replaced) the heap buffer.
-  const dx = heap.typedArrayFromHeap(out);
-  const x = heap.typedArrayFromHeap(input);
-  const g = heap.typedArrayFromHeap(dy);
+  const dx = heapFloats(backend, out);
+  const x = heapFloats(backend, input);
+  const g = heapFloats(backend, dy);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SimdPool } from "../simd";
-import { KernelArgs, KernelFn, WasmHeapAccess, accumulateInChunks, asTensor, heapFloats, heapOffset, outputOf, simdPool, stock, threadsFor } from "./heap";
+import { KernelArgs, KernelFn, heapOutput, accumulateInChunks, asTensor, heapFloats, heapOffset, outputOf, simdPool, stock, threadsFor } from "./heap";
 
 /** Sum/Mean over leading axes (per-channel statistics) and over middle axes (global average pooling). */
 
@@ -24,7 +24,7 @@ export function channelReductionSimd(
 ): tf.TensorInfo {
   const threads = threadsFor(pool, rows, channels);
   const sums = accumulateInChunks(pool, backend, "channel_sums", rows, threads, [heapOffset(backend, x), 0, channels], 1, channels);
-  const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
+  const out = heapOutput(backend, outShape);
   heapFloats(backend, out).set(sums.map((sum) => sum * factor));
   return out;
 }
@@ -88,7 +88,7 @@ function middleReduction(kind: "Sum" | "Mean", { inputs, backend, attrs }: Kerne
   const b = axes.reduce((p, i) => p * x.shape[i], 1);
   const c = x.shape.slice(last + 1).reduce((p, q) => p * q, 1);
   const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-  const out = (backend as unknown as WasmHeapAccess).makeOutput(outShape, "float32");
+  const out = heapOutput(backend, outShape);
   const factorBits = new Int32Array(new Float32Array([kind === "Mean" ? 1 / b : 1]).buffer)[0];
   const [xAt, outAt] = [heapOffset(backend, x), heapOffset(backend, out)];
   pool.run("middle_sums", a, threadsFor(pool, a, b * c), () => [xAt, outAt, b, c, factorBits]);
