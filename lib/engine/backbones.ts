@@ -2,11 +2,11 @@ import * as tf from "@tensorflow/tfjs";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_ROOT } from "../data/paths";
 import { createRng } from "../util";
 import { compileFrozenForward } from "./frozen";
 import { loadLayersModelFrom } from "./io";
 import { conv2d } from "./layers";
+import { MOBILENET_V2_DIR, resolveModelsDir } from "./weights";
 
 /**
  * Image backbones: a network from pixels to an embedding vector.
@@ -50,31 +50,6 @@ export function scaleToMinusOneOne(pixels: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => tf.div(tf.sub(pixels, 128), 128) as tf.Tensor4D);
 }
 
-export const MODELS_DIR_SETTING = "POI_MODELS_DIR";
-
-/** Folder of pretrained models: `$POI_MODELS_DIR`, else `models/` in the project, else `../shared/models`. */
-export function resolveModelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = [env[MODELS_DIR_SETTING], path.join(PROJECT_ROOT, "models"), path.join(PROJECT_ROOT, "..", "shared", "models")];
-  for (const dir of candidates) {
-    if (dir && fs.existsSync(path.join(dir, "mobilenet_v2_1.0_224", "tfjs", "model.json"))) return dir;
-  }
-  throw new Error(
-    `pretrained models not found: set ${MODELS_DIR_SETTING} or put mobilenet_v2_1.0_224/tfjs/model.json under one of: ${candidates
-      .filter(Boolean)
-      .join(", ")}`,
-  );
-}
-
-/** True when the MobileNetV2 files can be found (tests that need them skip otherwise). */
-export function hasPretrainedMobileNet(env: NodeJS.ProcessEnv = process.env): boolean {
-  try {
-    resolveModelsDir(env);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const MOBILENET_EMBEDDING_LAYER = "global_pool";
 
 /**
@@ -82,7 +57,7 @@ export const MOBILENET_EMBEDDING_LAYER = "global_pool";
  * 1280-d `global_pool` layer. `source`: a folder, model.json path or URL; default the offline copy.
  */
 export async function loadMobileNetV2(source?: string): Promise<Backbone> {
-  const location = source ?? path.join(resolveModelsDir(), "mobilenet_v2_1.0_224", "tfjs");
+  const location = source ?? path.join(resolveModelsDir(), MOBILENET_V2_DIR, "tfjs");
   const { model: full, weightsHash } = await loadLayersModelFrom(location);
   let pool: tf.layers.Layer;
   try {

@@ -19,12 +19,29 @@ export {
   loadBackbone,
   makeEmbed,
   scaleToMinusOneOne,
-  resolveModelsDir,
-  hasPretrainedMobileNet,
   BACKBONE_NAMES,
-  MODELS_DIR_SETTING,
   MOBILENET_EMBEDDING_LAYER,
 } from "./backbones";
+export {
+  resolveModelsDir,
+  modelsDirCandidates,
+  hasPretrainedMobileNet,
+  writableModelsDir,
+  downloadMobileNetV2,
+  convertMobileNetV2,
+  rawFileUrl,
+  verifyPinned,
+  MODELS_DIR_SETTING,
+  MOBILENET_V2_DIR,
+  MOBILENET_V2_TFLITE,
+  MOBILENET_V2_SOURCE,
+  MOBILENET_V2_TFJS_WEIGHTS_SHA256,
+} from "./weights";
+export type { ConvertOptions, ConvertReport, DownloadOptions, Fetch, PinnedFile } from "./weights";
+export { readTflite, dequantize } from "./tflite";
+export type { TfliteModel, TfliteOperator, TfliteTensor, Quantization } from "./tflite";
+export { tfliteToLayersModel, convertTfliteFile, saveLayersModelFiles, SUPPORTED_TFLITE_OPS } from "./tflite-convert";
+export type { TfliteConversion, InputEncoding } from "./tflite-convert";
 export type { Backbone, BackboneName, CreateBackboneOptions } from "./backbones";
 export { compileFrozenForward } from "./frozen";
 export { conv2d } from "./layers";
