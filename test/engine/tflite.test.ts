@@ -23,11 +23,16 @@ import {
 } from "../../lib/engine";
 import { decodeImage, hasDataset, imagePath, loadPoiDataset, PROJECT_ROOT } from "../../lib/data";
 
-// The course's copy of the public file and of its float conversion: the reference this converter must reproduce.
+// A copy of the public files: downloaded into models/ (npm run weights:download), or the course's in ../shared/models.
 const SHARED = path.join(PROJECT_ROOT, "..", "shared", "models", "mobilenet_v2_1.0_224");
-const TFLITE = path.join(SHARED, "mobilenet_v2_1.0_224_quant.tflite");
+const SOURCE = [path.join(PROJECT_ROOT, "models", "mobilenet_v2_1.0_224"), SHARED].find((dir) =>
+  MOBILENET_V2_SOURCE.files.every((f) => fs.existsSync(path.join(dir, f.name))),
+);
+const TFLITE = path.join(SOURCE ?? SHARED, "mobilenet_v2_1.0_224_quant.tflite");
+const noTflite = !SOURCE && "mobilenet_v2_1.0_224_quant.tflite not found (npm run weights:download)";
+// The course's float conversion: the reference this converter must reproduce.
 const REFERENCE = path.join(SHARED, "tfjs");
-const noReference = !(fs.existsSync(TFLITE) && fs.existsSync(path.join(REFERENCE, "model.json"))) && "../shared/models/mobilenet_v2_1.0_224 not found";
+const noReference = noTflite || (!fs.existsSync(path.join(REFERENCE, "model.json")) && "../shared/models/mobilenet_v2_1.0_224/tfjs not found");
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -83,7 +88,7 @@ test("the converter refuses operators it does not know, naming them", () => {
   assert.throws(() => tfliteToLayersModel(model, "m"), /unsupported operator\(s\) MAX_POOL_2D \(first: operator 0\); supported: CONV_2D/);
 });
 
-test("readTflite: the public MobileNetV2 file's graph, quantization and options", { skip: noReference }, () => {
+test("readTflite: the public MobileNetV2 file's graph, quantization and options", { skip: noTflite }, () => {
   const model = readTflite(fs.readFileSync(TFLITE));
   assert.equal(model.version, 3);
   assert.equal(model.tensors.length, 174);
@@ -101,6 +106,23 @@ test("readTflite: the public MobileNetV2 file's graph, quantization and options"
   assert.deepEqual([kernel.shape, kernel.type, kernel.data?.byteLength], [[32, 3, 3, 3], "uint8", 864]);
   assert.deepEqual(model.operators[62].options, { kind: "pool2d", padding: "valid", strides: [1, 1], filter: [7, 7], activation: "none" });
   assert.equal(model.tensors[model.outputs[0]].shape.join(), "1,1001");
+});
+
+test("convert: the weight bytes have the pinned checksum; the layers the engine and Grad-CAM use are there", { skip: noTflite }, async () => {
+  await initEngine({ log: false });
+  const dir = await convertedDir();
+  const json = JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8"));
+  const hash = createHash("sha256");
+  for (const shard of json.weightsManifest[0].paths as string[]) hash.update(fs.readFileSync(path.join(dir, shard)));
+  assert.equal(hash.digest("hex"), MOBILENET_V2_TFJS_WEIGHTS_SHA256);
+  const { model } = await loadLayersModelFrom(dir);
+  assert.equal(model.layers.length, 68);
+  assert.equal(model.countParams(), 3_489_097);
+  assert.deepEqual(model.getLayer("global_pool").outputShape, [null, 1280]);
+  assert.deepEqual(model.getLayer("conv_62").outputShape, [null, 7, 7, 1280]);
+  assert.deepEqual(model.getLayer("predictions").outputShape, [null, 1001]);
+  assert.equal(model.layers.filter((l) => l.getClassName() === "Add").length, 10);
+  model.dispose();
 });
 
 test("convert: topology and weights identical to ../shared/models' tfjs model (bit for bit)", { skip: noReference }, async () => {
@@ -142,8 +164,8 @@ test("convert: same embeddings and predictions as the shared model on real POI p
   for (const m of [oursEmbedding.model, referenceEmbedding.model, oursFull, referenceFull]) m.dispose();
 });
 
-test("download: verified files are written; a wrong checksum or an HTTP error is refused and leaves nothing", { skip: noReference }, async () => {
-  const served = new Map(MOBILENET_V2_SOURCE.files.map((f) => [f.name, fs.readFileSync(path.join(SHARED, f.name))]));
+test("download: verified files are written; a wrong checksum or an HTTP error is refused and leaves nothing", { skip: noTflite }, async () => {
+  const served = new Map(MOBILENET_V2_SOURCE.files.map((f) => [f.name, fs.readFileSync(path.join(SOURCE!, f.name))]));
   const urls: string[] = [];
   const fakeFetch =
     (tamper?: string): Fetch =>
