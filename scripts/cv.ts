@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
-import { crossValidate, loadExperimentData, LEAK_ACCURACY } from "../lib/experiment";
+import { crossValidate, loadExperimentData, LEAK_ACCURACY } from "../lib/experiments";
 import { getArchitecture, listArchitectures, modelInputNames } from "../lib/models";
 import { startRun } from "../lib/track";
 

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { embedImages, initEngine, loadMobileNetV2 } from "../../lib/engine";
 import { smallCnnModel } from "./small-cnn";
-import { imagePath, loadPoiDataset } from "../../lib/data";
+import { imagePath, loadPoiDataset } from "../../lib/poi";
 import { createRng } from "../../lib/util";
 
 function median(values: number[]): number {

@@ -17,7 +17,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { outputsDir, PROJECT_ROOT, resolveDataDir } from "../../lib/data/paths";
+import { outputsDir, PROJECT_ROOT } from "../../lib/data";
+import { resolveDataDir } from "../../lib/poi";
 
 const PYTHON = "/usr/bin/python3";
 const INSTALL_HINT = "apt-get install -y --no-install-recommends python3-torch python3-torchvision";

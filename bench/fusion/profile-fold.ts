@@ -1,7 +1,7 @@
 // Where a CV fold spends its time (data prep vs training), for one model: npx tsx bench/fusion/profile-fold.ts <model> [epochs]
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../../lib/engine";
-import { loadExperimentData, prepareFold, cvFolds, trainAndEvaluate } from "../../lib/experiment";
+import { loadExperimentData, prepareFold, cvFolds, trainAndEvaluate } from "../../lib/experiments";
 import { getArchitecture, modelInputNames } from "../../lib/models";
 
 async function main() {

@@ -1,6 +1,4 @@
-import * as path from "path";
-import { decodeImage, ImageLoadError, RgbImage } from "./images";
-import { PoiRecord } from "./types";
+import { decodeImage, ImageLoadError, type RgbImage } from "./images";
 
 /** Quality statistics of one photo, on its native pixels in [0, 255]. */
 export interface ImageQuality {
@@ -58,6 +56,7 @@ export function isNearBlank(quality: ImageQuality, threshold = NEAR_BLANK_STD): 
 }
 
 export interface ImageAuditRow {
+  /** The item's row (1-based CSV data row, or its position + 1). */
   row: number;
   id: string;
   file: string;
@@ -65,35 +64,42 @@ export interface ImageAuditRow {
   error?: string;
 }
 
+/** One image to audit: its file and, for messages and tables, its row and id. */
+export interface ImageAuditItem {
+  file: string;
+  row?: number;
+  id?: string;
+}
+
 /**
- * Decode every record's image and compute its quality. A missing or corrupt image does not stop the audit:
+ * Decode every item's image and compute its quality. A missing or corrupt image does not stop the audit:
  * it is listed with its error (and counted) so the notebook can show it; loaders that need pixels throw instead.
+ * Items sharing a file are decoded once.
  */
 export async function auditImages(
-  dataDir: string,
-  records: readonly PoiRecord[],
+  items: readonly ImageAuditItem[],
   options: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ImageAuditRow[]> {
-  const results: ImageAuditRow[] = new Array(records.length);
+  const results: ImageAuditRow[] = new Array(items.length);
   const byFile = new Map<string, Promise<{ quality?: ImageQuality; error?: string }>>();
   let next = 0;
   let done = 0;
   const worker = async () => {
-    while (next < records.length) {
+    while (next < items.length) {
       const index = next++;
-      const record = records[index];
-      const file = path.join(dataDir, record.mainImagePath);
-      let pending = byFile.get(file);
+      const item = items[index];
+      const row = item.row ?? index + 1;
+      let pending = byFile.get(item.file);
       if (!pending) {
-        pending = decodeImage(file, { row: record.row }).then(
+        pending = decodeImage(item.file, { row }).then(
           (image) => ({ quality: imageQuality(image) }),
           (err: unknown) => ({ error: err instanceof ImageLoadError ? err.message : String(err) }),
         );
-        byFile.set(file, pending);
+        byFile.set(item.file, pending);
       }
-      results[index] = { row: record.row, id: record.id, file, ...(await pending) };
+      results[index] = { row, id: item.id ?? String(row), file: item.file, ...(await pending) };
       done++;
-      options.onProgress?.(done, records.length);
+      options.onProgress?.(done, items.length);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));

@@ -1,16 +1,16 @@
 /**
- * lib/features — model inputs from PoiRecords, scikit-learn style (no TensorFlow.js).
+ * lib/features — generic model inputs, scikit-learn style (no TensorFlow.js): preprocessors fit on training rows and
+ * return plain JSON; transforms are pure. The POI table's own recipe is in lib/poi.
  *
- *   const split = splitPoiRecords(records, { seed: 42 });            // grouped (id, image) + stratified: 1133 / 200 / 236
- *   const fitted = fitFeaturePipeline(split.train, { location: { k: 3, seed: 42 } });   // plain JSON
- *   const X = transformFeatures(fitted, split.val);                   // FeatureMatrix { columns, rows, data, groups }
- *   groupIndices(X, "categories");                                    // column indices of one group (permutation importance)
- *
- * Preprocessors (tagsCount, categoriesMultiHot, tierOneHot, xpsLogScaled, locationClusters, coordinatesScaled, numericScaled)
- * each have fit(train) → plain object and pure transform. Target columns are refused (TargetLeakError).
+ *   const folds = stratifiedGroupKFold(items, { k: 5, seed: 0, groupKeys: (it) => [it.group], stratify: (it) => it.label });
+ *   const parts = stratifiedGroupSplit(items, { seed: 0, testFraction: 0.15, valFraction: 0.15, stratify: (it) => it.label });
+ *   const scaler = fitStandardScaler(matrix, folds[0].train);  applyScaler(scaler, matrix, folds[0].val);
+ *   const pca = fitPca(matrix, trainRows, 64);  transformPca(pca, matrix, rows);
+ *   fitKMeans(points, 3, { seed: 42 });  blockFromRows / hstack / selectRows / groupIndices on FeatureMatrix
  */
 export * from "./matrix";
 export * from "./encoders";
+export * from "./scaler";
 export * from "./kmeans";
-export * from "./pipeline";
+export * from "./pca";
 export * from "./splits";

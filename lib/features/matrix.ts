@@ -3,6 +3,13 @@
 /** The groups permutation importance works on: every output column belongs to exactly one. */
 export type FeatureGroup = "tags" | "categories" | "tier" | "xps" | "location" | "coordinates" | (string & {});
 
+/** Row-major numbers with named columns (a FeatureMatrix without groups): statistics, embeddings, PCA output. */
+export interface RowMatrix {
+  columns: readonly string[];
+  rows: number;
+  data: Float32Array;
+}
+
 export interface FeatureMatrix {
   /** One name per column, unique. */
   columns: string[];

@@ -4,8 +4,6 @@
  * same part, so a duplicated POI cannot sit in train and test at once. Same seed ⇒ same split on any machine
  * (only the project RNG and plain comparisons are used, no locale-dependent sorting).
  */
-import type { PoiRecord } from "../data/types";
-import { MetricName, engagementScores, fitQuantileBins, assignBins } from "../engagement";
 import { Rng, createRng } from "../util/random";
 
 /** Group id (0, 1, … in order of first appearance) per item; items sharing any key share a group. */
@@ -47,11 +45,6 @@ export interface SplitIndices {
 export interface FoldIndices {
   train: number[];
   val: number[];
-}
-
-/** How the POI data is grouped: rows sharing an id or an image path stay together. */
-export function poiGroupKeys(r: Pick<PoiRecord, "id" | "mainImagePath">): string[] {
-  return [`id:${r.id}`, `image:${r.mainImagePath}`];
 }
 
 /**
@@ -199,58 +192,4 @@ export function stratifiedGroupKFold<T>(items: readonly T[], options: GroupKFold
     train: folds.flatMap((other, g) => (g === f ? [] : other)).sort((a, b) => a - b),
     val,
   }));
-}
-
-// ---------------------------------------------------------------- the POI split
-
-/**
- * Labels used ONLY to balance the split: quantile bins of the engagement metric over all rows.
- * Why this does not leak: these labels decide which part a row goes to, never a model input or a training label.
- * The real class thresholds are fitted afterwards on the training part alone (fitEngagementTarget(train)).
- */
-export function stratificationLabels(
-  records: readonly Pick<PoiRecord, "Visits" | "Likes" | "Dislikes" | "Bookmarks" | "row">[],
-  options: { metric?: MetricName; bins?: number } = {},
-): number[] {
-  const scores = engagementScores(records, options.metric ?? "M2");
-  return assignBins(fitQuantileBins(scores, options.bins ?? 3), scores);
-}
-
-export interface PoiSplit<R> {
-  train: R[];
-  val: R[];
-  test: R[];
-  indices: SplitIndices;
-}
-
-export interface PoiSplitOptions {
-  seed: number;
-  testFraction?: number;
-  valFraction?: number;
-  /** Metric whose quantile bins stratify the split (default M2, 3 bins). */
-  stratifyMetric?: MetricName;
-  stratifyBins?: number;
-}
-
-/** The project's split of POI records: grouped by id and image path, stratified by engagement tertile (see above). */
-export function splitPoiRecords<R extends PoiRecord>(records: readonly R[], options: PoiSplitOptions): PoiSplit<R> {
-  const labels = stratificationLabels(records, { metric: options.stratifyMetric, bins: options.stratifyBins });
-  const indices = stratifiedGroupSplit(records, {
-    seed: options.seed,
-    testFraction: options.testFraction,
-    valFraction: options.valFraction,
-    groupKeys: poiGroupKeys,
-    stratify: (_, i) => labels[i],
-  });
-  const pick = (ix: number[]) => ix.map((i) => records[i]);
-  return { train: pick(indices.train), val: pick(indices.val), test: pick(indices.test), indices };
-}
-
-/** k-fold over POI records with the same grouping and stratification as splitPoiRecords. */
-export function poiKFold<R extends PoiRecord>(
-  records: readonly R[],
-  options: { k: number; seed: number; stratifyMetric?: MetricName; stratifyBins?: number },
-): FoldIndices[] {
-  const labels = stratificationLabels(records, { metric: options.stratifyMetric, bins: options.stratifyBins });
-  return stratifiedGroupKFold(records, { k: options.k, seed: options.seed, groupKeys: poiGroupKeys, stratify: (_, i) => labels[i] });
 }

@@ -6,7 +6,7 @@
  * Why these: on the POI data the "medium" vs "high" engagement classes differ mostly in how sharp and how
  * heavily compressed the photo is (see notebook 05), which a logistic regression reads from these numbers
  * far better than from an ImageNet embedding of the upscaled 128 px photo. No fitting here: the statistics
- * are per image; scaling them is a train-fitted step in lib/experiment.
+ * are per image; scaling them is a train-fitted step in lib/experiments.
  */
 import type { RgbImage } from "../data/images";
 

@@ -98,3 +98,12 @@ export function describe(values: ArrayLike<number>): Description {
     max,
   };
 }
+
+/** Counts of each value (list columns are exploded: one count per item), most frequent first. */
+export function valueCounts(values: readonly (string | number | readonly string[])[]): { value: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const v of values) {
+    for (const item of Array.isArray(v) ? v : [v]) counts.set(String(item), (counts.get(String(item)) ?? 0) + 1);
+  }
+  return [...counts.entries()].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+}

@@ -4,8 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import sharp from "sharp";
-import { auditImages, decodeImage, ImageLoadError, imageQuality, isNearBlank, loadPoiDataset } from "../../lib/data";
-import { csvLine, makeDataset, writeJpeg } from "./fixtures";
+import { auditImages, decodeImage, ImageLoadError, imageQuality, isNearBlank } from "../../lib/data";
+import { writeJpeg } from "../poi/csv-fixtures";
 
 test("decodes to RGB floats in [0, 255] at the requested size", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "img-"));
@@ -63,10 +63,12 @@ test("quality statistics: per-channel std and Laplacian variance", () => {
 });
 
 test("the image audit lists corrupt files instead of stopping", async () => {
-  const dir = await makeDataset([csvLine("a"), csvLine("b")], ["a", "b"]);
-  fs.writeFileSync(path.join(dir, "data_main", "b", "main.jpg"), "broken");
-  const { records } = loadPoiDataset({ dataDir: dir });
-  const audit = await auditImages(dir, records);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "audit-"));
+  await writeJpeg(path.join(dir, "a.jpg"), { r: 200, g: 10, b: 10 });
+  fs.writeFileSync(path.join(dir, "b.jpg"), "broken");
+  const audit = await auditImages([{ file: path.join(dir, "a.jpg"), id: "a" }, { file: path.join(dir, "b.jpg"), row: 7 }]);
   assert.ok(audit[0].quality && !audit[0].error);
-  assert.match(audit[1].error ?? "", /row 2: image .*main\.jpg: cannot decode/);
+  assert.equal(audit[0].row, 1);
+  assert.equal(audit[1].id, "7");
+  assert.match(audit[1].error ?? "", /row 7: image .*b\.jpg: cannot decode/);
 });
