@@ -21,7 +21,7 @@ test("a notebook outside the root imports lib/, runs headless and its report ren
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-"));
   const file = path.join(dir, "01_check.ipynb");
   writeNotebook(file, notebook([
-    `import { parsePythonStringList } from "./lib/data";\nimport { show, barChart, showTable } from "./lib/viz";\nconst tags = parsePythonStringList("['a', 'b']");\nconsole.log("tags", tags.length);`,
+    `import { parsePythonStringList } from "./lib/poi";\nimport { show, barChart, showTable } from "./lib/viz";\nconst tags = parsePythonStringList("['a', 'b']");\nconsole.log("tags", tags.length);`,
     `show(barChart(tags, [1, 2], { title: "bars" }));\nshowTable([{ tag: tags[0], n: 1 }]);`,
   ]));
   const run = await executeNotebook(file, { reportsDir: dir });
