@@ -21,7 +21,8 @@ import {
   type TfliteModel,
   type TfliteTensor,
 } from "../../lib/engine";
-import { decodeImage, hasDataset, imagePath, loadPoiDataset, PROJECT_ROOT } from "../../lib/data";
+import { decodeImage, PROJECT_ROOT } from "../../lib/data";
+import { hasDataset, imagePath, loadPoiDataset } from "../../lib/poi";
 
 // A copy of the public files: downloaded into models/ (npm run weights:download), or the course's in ../shared/models.
 const SHARED = path.join(PROJECT_ROOT, "..", "shared", "models", "mobilenet_v2_1.0_224");
