@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a Debian machine with Node.js 20 (>= 20.19):
 #   - Debian packages: Jupyter + nbconvert + ipykernel for /usr/bin/python3 (runs the notebooks), Chromium (checks the
-#     HTML reports render offline), numpy + Cython + gcc (the tests build pycocotools, the COCOeval reference); with
-#     --bench also PyTorch and Optuna, the reference implementations in bench/.
+#     HTML reports render offline), numpy + Cython + gcc (the tests build pycocotools, the COCOeval reference),
+#     dataset-fashion-mnist (the Fashion-MNIST IDX files, read in place by lib/data); with --bench also PyTorch and
+#     Optuna, the reference implementations in bench/.
 #   - npm packages exactly as locked (npm ci).
 #   - the project's tslab kernel, registered project-locally in .jupyter/ (no change to your global Jupyter).
 # Safe to re-run: apt only runs when a package is missing.
@@ -12,6 +13,8 @@ cd "$(dirname "$0")/.."
 packages=(jupyter-notebook jupyter-nbconvert jupyter-client python3-ipykernel chromium)
 # The COCOeval tests build pycocotools (the reference) from source in a temporary folder: numpy, Cython, a C compiler.
 packages+=(python3-numpy cython3 python3-dev gcc libc6-dev)
+# Fashion-MNIST (IDX files in /usr/share/datasets/fashion-mnist), a second real classification dataset.
+packages+=(dataset-fashion-mnist)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-torchvision python3-optuna)
 fi

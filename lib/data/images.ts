@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import sharp from "sharp";
+import { decodeBmp, isBmp } from "./bmp";
 
 /** An RGB image as interleaved float pixels (HWC), values in [0, 255]. */
 export interface RgbImage {
@@ -29,12 +30,30 @@ export interface DecodeOptions {
 }
 
 /**
- * Decode a JPEG/PNG file to RGB floats in [0, 255], resized (bicubic, exact size, no crop) when `size` is given.
- * Grey or RGBA files become 3-channel RGB.
+ * A sharp pipeline over an image file: JPEG, PNG, WebP, GIF (first frame), TIFF through libvips; BMP (which the
+ * prebuilt libvips cannot read) through lib/data/bmp.ts. Throws ImageLoadError for a missing, empty or bad BMP file.
+ */
+export function openImage(file: string, row?: number): sharp.Sharp {
+  if (!fs.existsSync(file)) throw new ImageLoadError(file, "file does not exist", row);
+  const bytes = fs.readFileSync(file);
+  if (bytes.length === 0) throw new ImageLoadError(file, "empty file (0 bytes)", row);
+  if (isBmp(bytes)) {
+    try {
+      const bmp = decodeBmp(bytes);
+      return sharp(Buffer.from(bmp.data.buffer, bmp.data.byteOffset, bmp.data.byteLength), { raw: { width: bmp.width, height: bmp.height, channels: 3 } });
+    } catch (err) {
+      throw new ImageLoadError(file, `cannot decode (${(err as Error).message})`, row);
+    }
+  }
+  return sharp(bytes, { failOn: "error" });
+}
+
+/**
+ * Decode an image file (see openImage) to RGB floats in [0, 255], resized (bicubic, exact size, no crop) when
+ * `size` is given. Grey or RGBA files become 3-channel RGB (alpha dropped, as PIL's convert("RGB")).
  */
 export async function decodeImage(file: string, options: DecodeOptions = {}): Promise<RgbImage> {
-  if (!fs.existsSync(file)) throw new ImageLoadError(file, "file does not exist", options.row);
-  let pipeline = sharp(file, { failOn: "error" }).removeAlpha().toColourspace("srgb");
+  let pipeline = openImage(file, options.row).removeAlpha().toColourspace("srgb");
   if (options.size !== undefined) {
     pipeline = pipeline.resize(options.size, options.size, { fit: "fill", kernel: "cubic" });
   }

@@ -25,3 +25,4 @@ export * from "./engagement-classes";
 export * from "./encoders";
 export * from "./feature-pipeline";
 export * from "./splits";
+export * from "./dataset";
