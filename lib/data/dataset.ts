@@ -60,6 +60,8 @@ export interface Dataset {
   skipped: SkippedEntry[];
   /** Rows dropped because their class is not in a requested `classes` subset (not an error, but counted). */
   droppedByClassFilter: number;
+  /** Set when every image has this shape (Fashion-MNIST: 28×28, 1 channel). */
+  imageShape?: { width: number; height: number; channels: 1 | 3 };
   /**
    * Labels that must be fitted on the training rows (the POI engagement tertiles): the label of every item, from a
    * target fitted on `trainIndices` only. Absent when labels are fixed by the source. `label` then only balances splits.

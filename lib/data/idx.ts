@@ -136,5 +136,15 @@ export function fashionMnist(dir: string = resolveFashionMnistDir()): Dataset {
       items.push({ row: i + 1, id: `${part}/${i}`, image: images.file, imageIndex: i, label, metadata: {}, split: part });
     }
   }
-  return { name: "fashion-mnist", source: dir, classes, items, metadata: [], skipped: [], droppedByClassFilter: 0 };
+  const [, height, width, channels = 1] = readIdx(files.trainImages).shape;
+  return {
+    name: "fashion-mnist",
+    source: dir,
+    classes,
+    items,
+    metadata: [],
+    skipped: [],
+    droppedByClassFilter: 0,
+    imageShape: { width, height, channels: channels === 1 ? 1 : 3 },
+  };
 }

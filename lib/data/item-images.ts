@@ -85,3 +85,38 @@ export async function verifyImageFile(file: string, row?: number): Promise<void>
     throw new ImageLoadError(file, `cannot decode (${(err as Error).message.split("\n")[0]})`, row);
   }
 }
+
+/** Pixels of many items stacked: n × size × size × channels bytes (what a training run keeps in memory). */
+export interface PixelStack {
+  count: number;
+  size: number;
+  channels: 1 | 3;
+  data: Uint8Array;
+}
+
+/**
+ * Decode items into one stack at a common square size (files decoded several at a time; IDX images copied straight
+ * when no resize is needed). Errors name the file and row; `onProgress(done, total)` reports as it goes.
+ */
+export async function decodePixelStack(
+  items: readonly Pick<DatasetItem, "image" | "imageIndex" | "row">[],
+  options: { size: number; channels?: 1 | 3; concurrency?: number; onProgress?: (done: number, total: number) => void },
+): Promise<PixelStack> {
+  const channels = options.channels ?? 3;
+  const per = options.size * options.size * channels;
+  const data = new Uint8Array(items.length * per);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      const px = await decodeItemPixels(items[i], { size: options.size, channels });
+      if (px.data.length !== per) throw new Error(`row ${items[i].row}: decoded ${px.width}×${px.height}×${px.channels}, expected ${options.size}×${options.size}×${channels}`);
+      data.set(px.data, i * per);
+      done++;
+      if (options.onProgress && (done % 1000 === 0 || done === items.length)) options.onProgress(done, items.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, items.length)) }, worker));
+  return { count: items.length, size: options.size, channels, data };
+}

@@ -42,3 +42,4 @@ export * from "./run-grid";
 export * from "./tuning-objective";
 export * from "./best-run";
 export * from "./rebuild";
+export * from "./classification";

@@ -7,6 +7,12 @@
  *   const scaler = fitStandardScaler(matrix, folds[0].train);  applyScaler(scaler, matrix, folds[0].val);
  *   const pca = fitPca(matrix, trainRows, 64);  transformPca(pca, matrix, rows);
  *   fitKMeans(points, 3, { seed: 42 });  blockFromRows / hstack / selectRows / groupIndices on FeatureMatrix
+ *
+ * Any Dataset (lib/data):
+ *   const parts = splitDataset(ds, { seed: 0, valFraction: 0.1 });   // the source's train/test, else stratified (+grouped) 80/20
+ *   const folds = datasetKFold(ds, { k: 5, seed: 0 });                // stratified by class, groups kept together
+ *   const enc = fitMetadataEncoder(ds.metadata, trainItems, { unknown: "zeros" });   // numeric → scaler, categorical → one-hot
+ *   const X = transformMetadata(enc, testItems);
  */
 export * from "./matrix";
 export * from "./encoders";
@@ -14,3 +20,5 @@ export * from "./scaler";
 export * from "./kmeans";
 export * from "./pca";
 export * from "./splits";
+export * from "./dataset-splits";
+export * from "./metadata-encoder";

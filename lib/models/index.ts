@@ -8,6 +8,9 @@
  *
  * Branches: metadata MLP (Linear → BatchNorm → ReLU → Dropout, He normal, zero bias), image branch over the frozen
  * backbone's cached embedding and/or the image statistics, fusion by concat / gated sum / attention, softmax head.
+ *
+ * Any dataset, N classes (classifier.ts): buildClassifier({ numClasses, image?: pixels (small CNN) | embedding, meta? }).
  */
 export * from "./branches";
 export * from "./architectures";
+export * from "./classifier";

@@ -12,7 +12,7 @@
  *
  * Labels are integer class indices. Training accuracy/F1 come from the predictions made during the
  * epoch's training steps (as Keras reports them); validation metrics from a full pass in inference
- * mode after the epoch. The validation loss uses the same label smoothing but no class weights.
+ * mode after the epoch. The validation loss uses the same label smoothing (and focal γ) but no class weights.
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRng, type Rng } from "../util/random";
@@ -46,6 +46,11 @@ export interface FitOptions {
   loss?: LossOptions;
   /** "balanced" (sklearn), weights per class index, or `{ classIndex: weight }`. */
   classWeights?: ClassWeightSpec;
+  /**
+   * "balanced": each epoch draws n training samples with replacement, every class equally likely (seeded), instead
+   * of one pass in shuffled order; minority samples are seen more often. Default "shuffle" (or the order, shuffle: false).
+   */
+  sampling?: "shuffle" | "balanced";
   callbacks?: Callback[];
   /** Seeds the batch order and dropout masks (default 0). Build the model inside `withSeed` too. */
   seed?: number;
@@ -163,7 +168,7 @@ export function evaluate(
   model: tf.LayersModel,
   x: Inputs,
   y: ArrayLike<number>,
-  options: { batchSize?: number; labelSmoothing?: number; fromLogits?: boolean; numClasses?: number; epoch?: number } = {},
+  options: { batchSize?: number; labelSmoothing?: number; focalGamma?: number; fromLogits?: boolean; numClasses?: number; epoch?: number } = {},
 ): EvaluationResult {
   const numClasses = options.numClasses ?? outputUnits(model);
   const labels = checkLabels(y, numClasses, "evaluate");
@@ -179,7 +184,7 @@ export function evaluate(
     const [lossTotal, argmax] = tf.tidy(() => {
       const out = model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: false }) as tf.Tensor;
       const targets = smoothedOneHot(labels.subarray(start, start + indices.length), numClasses, options.labelSmoothing ?? 0);
-      return [crossEntropyPerSample(targets, out, fromLogits).sum(), out.argMax(-1)];
+      return [crossEntropyPerSample(targets, out, fromLogits, options.focalGamma).sum(), out.argMax(-1)];
     });
     lossSum += lossTotal.dataSync()[0];
     predictions.set(argmax.dataSync() as Int32Array, start);
@@ -191,6 +196,17 @@ export function evaluate(
     f1Macro: f1Macro(labels, predictions),
     predictions,
   };
+}
+
+/** n indices drawn with replacement: a class uniformly (among those present), then a sample of it uniformly. */
+export function balancedOrder(labels: ArrayLike<number>, numClasses: number, rng: Rng): number[] {
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]].push(i);
+  const present = byClass.filter((members) => members.length > 0);
+  return Array.from({ length: labels.length }, () => {
+    const members = present[Math.floor(rng.next() * present.length)];
+    return members[Math.floor(rng.next() * members.length)];
+  });
 }
 
 function range(start: number, end: number): number[] {
@@ -244,7 +260,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
       // Re-read every epoch so a callback may unfreeze layers for fine-tuning part-way through.
       variables = trainableVariables(model);
       if (variables.length === 0) throw new Error(`fit: model ${model.name} has no trainable weights at epoch ${epoch} (all frozen?)`);
-      const order = options.shuffle === false ? range(0, n) : shuffleRng.shuffle(range(0, n));
+      const order = options.sampling === "balanced" ? balancedOrder(labels, numClasses, shuffleRng) : options.shuffle === false ? range(0, n) : shuffleRng.shuffle(range(0, n));
       const seenLabels: number[] = [];
       const seenPredictions: number[] = [];
       let lossSum = 0;
@@ -266,7 +282,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
             const { value, grads } = tf.variableGrads(() => {
               const out = model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: true }) as tf.Tensor;
               kept = tf.keep(out.argMax(-1));
-              let loss: tf.Scalar = categoricalCrossEntropy(targets, out, { fromLogits, sampleWeights: weights });
+              let loss: tf.Scalar = categoricalCrossEntropy(targets, out, { fromLogits, sampleWeights: weights, focalGamma: options.loss?.focalGamma });
               const regularization = model.calculateLosses();
               if (regularization.length > 0) loss = loss.add(tf.addN(regularization)) as tf.Scalar;
               return loss;
@@ -290,7 +306,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
       if (history.interrupted && seenLabels.length === 0) break;
       let val: EvaluationResult | null = null;
       if (options.validation && valLabels) {
-        val = evaluate(model, options.validation.x, valLabels, { batchSize: Math.max(batchSize, 256), labelSmoothing, fromLogits, numClasses, epoch });
+        val = evaluate(model, options.validation.x, valLabels, { batchSize: Math.max(batchSize, 256), labelSmoothing, focalGamma: options.loss?.focalGamma, fromLogits, numClasses, epoch });
       }
       const record: EpochRecord = {
         epoch,

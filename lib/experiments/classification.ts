@@ -1,0 +1,384 @@
+/**
+ * The any-dataset classification recipe: load a dataset from a path or a name, split it, turn its images into model
+ * inputs once (pixels for a small CNN trained from scratch, or frozen MobileNetV2 embeddings), then train and evaluate
+ * an N-class model (image only, metadata only, or both fused by concatenation) with everything fitted on the training
+ * rows only. What `npm run train` and the any-dataset notebooks run.
+ *
+ *   const ds = await loadDataset("data/flowers");                                   // folder, .csv, IDX folder, fashion-mnist, poi:main-category
+ *   const parts = splitDataset(ds, { seed: 0 });                                   // the source's train/test, else stratified (+grouped) 80/20
+ *   const inputs = await prepareInputs(ds, { backbone: "small-cnn", imageSize: 64 }); // decoded / embedded once
+ *   const result = await fitClassifier(inputs, parts, { epochs: 10, seed: 0 });     // accuracy, macro-F1, per-class F1, confusion
+ *   const cv = await crossValidateClassifier(inputs, { folds: 5, seed: 0, epochs: 30 });   // grouped stratified k-fold
+ *   summaryRow("baseline", result);                                                 // train/val/test accuracy, F1, precision, recall
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import {
+  decodePixelStack,
+  fashionMnist,
+  imageFolder,
+  imageTable,
+  isIdxFolder,
+  labelsFor,
+  selectClasses,
+  type Dataset,
+  type ImageCheck,
+  type InvalidPolicy,
+  type MetadataColumn,
+  type PixelStack,
+} from "../data";
+import { embedImages, initEngine, loadMobileNetV2 } from "../engine";
+import { applyScaler, datasetKFold, fitMetadataEncoder, fitStandardScaler, transformMetadata, type DatasetParts, type RowMatrix } from "../features";
+import { augmentationPreset, type ImageAugmentation } from "../images";
+import { buildClassifier } from "../models";
+import { poiDataset, type PoiTarget } from "../poi";
+import { classificationReport, confusionMatrix, fit, predictProba, type BatchSource, type EpochRecord, type History } from "../train";
+import { createRng, mean, std } from "../util";
+
+// ---------------------------------------------------------------- loading
+
+export interface LoadDatasetOptions {
+  /** Image tables: the image-path column and the class column. */
+  imageColumn?: string;
+  target?: string;
+  /** Image tables: metadata columns (kinds detected). */
+  metadata?: readonly (string | MetadataColumn)[];
+  group?: string;
+  split?: string;
+  /** Keep these classes only, in this order. */
+  classes?: readonly string[];
+  onInvalid?: InvalidPolicy;
+  check?: ImageCheck;
+}
+
+/**
+ * A dataset from a path or a name: "fashion-mnist" (Debian's package), "poi:engagement" / "poi:main-category" (the
+ * POI table), a folder with MNIST-layout IDX files, an image folder tree, or a .csv image table (needs imageColumn and
+ * target).
+ */
+export async function loadDataset(source: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
+  let dataset: Dataset;
+  if (source === "fashion-mnist") dataset = fashionMnist();
+  else if (source.startsWith("poi:")) dataset = poiDataset({ target: source.slice(4) as PoiTarget });
+  else if (source.toLowerCase().endsWith(".csv")) {
+    if (!options.imageColumn || !options.target) throw new Error(`${source}: an image table needs imageColumn and target (--image-column, --target)`);
+    return imageTable(source, { imageColumn: options.imageColumn, target: options.target, metadata: options.metadata, group: options.group, split: options.split, classes: options.classes, onInvalid: options.onInvalid, check: options.check });
+  } else if (fs.existsSync(source) && fs.statSync(source).isDirectory() && isIdxFolder(source)) dataset = fashionMnist(path.resolve(source));
+  else return imageFolder(source, { classes: options.classes, onInvalid: options.onInvalid, check: options.check });
+  return options.classes ? selectClasses(dataset, options.classes) : dataset;
+}
+
+// ---------------------------------------------------------------- inputs, computed once per dataset
+
+export type ClassifierBackbone = "small-cnn" | "mobilenet-v2";
+export const CLASSIFIER_BACKBONES: readonly ClassifierBackbone[] = ["small-cnn", "mobilenet-v2"];
+
+export interface PrepareInputsOptions {
+  /** "small-cnn" (default): pixels for a CNN trained from scratch; "mobilenet-v2": frozen ImageNet embeddings; null: no image input. */
+  backbone?: ClassifierBackbone | null;
+  /** Augmentation preset (lib/images: none, A1–A4, …); with mobilenet-v2 it makes `variants` embedded copies. */
+  augment?: string;
+  /** small-cnn input side (default: the dataset's own size when fixed, else 64). */
+  imageSize?: number;
+  /** Augmented embedding copies per image for mobilenet-v2 (default 2). */
+  variants?: number;
+  seed?: number;
+  onProgress?: (what: string, done: number, total: number) => void;
+}
+
+export interface PreparedInputs {
+  dataset: Dataset;
+  backbone: ClassifierBackbone | null;
+  augment: string;
+  /** small-cnn: every item's pixels. */
+  pixels?: PixelStack;
+  /** mobilenet-v2: every item's embedding, and its augmented copies. */
+  embedding?: RowMatrix;
+  variants?: RowMatrix[];
+}
+
+/** Decode (small-cnn) or embed (mobilenet-v2) every item once; folds and experiments then index into it. */
+export async function prepareInputs(dataset: Dataset, options: PrepareInputsOptions = {}): Promise<PreparedInputs> {
+  const backbone = options.backbone === undefined ? "small-cnn" : options.backbone;
+  const augment = options.augment ?? "none";
+  if (augment !== "none") augmentationPreset(augment); // unknown names fail here, before any work
+  const out: PreparedInputs = { dataset, backbone, augment };
+  if (backbone === null) return out;
+  if (dataset.items.some((item) => item.image === undefined)) throw new Error(`${dataset.name}: some items have no image; use backbone null for metadata only`);
+  if (backbone === "small-cnn") {
+    const shape = dataset.imageShape;
+    const size = options.imageSize ?? (shape && shape.width === shape.height ? shape.width : 64);
+    const channels = augment === "none" && shape?.channels === 1 ? 1 : 3;
+    out.pixels = await decodePixelStack(dataset.items, { size, channels, onProgress: (d, t) => options.onProgress?.("decode", d, t) });
+    return out;
+  }
+  const files = dataset.items.map((item) => {
+    if (item.imageIndex !== undefined) throw new Error(`${dataset.name}: mobilenet-v2 embeds image files (cached by content); this dataset's images sit inside ${item.image}; use small-cnn`);
+    return item.image!;
+  });
+  await initEngine();
+  const model = await loadMobileNetV2();
+  const variants = augment === "none" ? 0 : options.variants ?? 2;
+  const result = await embedImages({
+    backbone: model,
+    files,
+    variants,
+    augmentation: variants > 0 ? augmentationPreset(augment) : undefined,
+    seed: options.seed ?? 0,
+    log: false,
+    onProgress: (d, t) => options.onProgress?.("embed", d, t),
+  });
+  const asRows = (m: { rows: number; dim: number; data: Float32Array }): RowMatrix => ({ columns: Array.from({ length: m.dim }, (_, j) => `emb_${j}`), rows: m.rows, data: m.data });
+  out.embedding = asRows(result.embeddings);
+  out.variants = result.variants.map(asRows);
+  return out;
+}
+
+// ---------------------------------------------------------------- training and evaluation
+
+/**
+ * The small CNN's training schedule (`npm run train --backbone small-cnn`): chosen so that all 60 000 Fashion-MNIST
+ * training images reach ≥ 0.90 test accuracy within 5 minutes of training on a 2-core laptop CPU (bench/README.md).
+ */
+export const SMALL_CNN_SCHEDULE = Object.freeze({ epochs: 8, batchSize: 128, lr: 1e-3 });
+
+export interface ClassifierOptions {
+  /** Use the dataset's metadata columns (default: true when it has any). */
+  metadata?: boolean;
+  /** Use the prepared image input (default: true when prepared). */
+  image?: boolean;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  /** AdamW weight decay (0: Adam). */
+  weightDecay?: number;
+  dropout?: number;
+  /** small-cnn convolution filters (default [32, 64]). */
+  filters?: readonly number[];
+  /** Dense units of the image branch (default [128]) and the metadata branch (default [64]); [] for a linear model. */
+  imageUnits?: readonly number[];
+  metaUnits?: readonly number[];
+  classWeights?: "balanced";
+  sampling?: "shuffle" | "balanced";
+  focalGamma?: number;
+  labelSmoothing?: number;
+  seed?: number;
+  onEpoch?: (record: EpochRecord) => void;
+  verbose?: 0 | 1;
+}
+
+export interface ClassificationResult {
+  classes: string[];
+  nTrain: number;
+  nVal: number;
+  nTest: number;
+  trainAccuracy: number;
+  valAccuracy: number | null;
+  /** On the test part. */
+  accuracy: number;
+  macroF1: number;
+  macroPrecision: number;
+  macroRecall: number;
+  perClassF1: Record<string, number>;
+  /** Rows true class, columns predicted (test part). */
+  confusion: number[][];
+  /** sklearn's classification_report text for the test part. */
+  report: string;
+  testLabels: Int32Array;
+  testPredictions: Int32Array;
+  /** Training time (fit only: no decoding, embedding or evaluation). */
+  trainSeconds: number;
+  history: History;
+  model: tf.LayersModel;
+}
+
+interface Assembled {
+  source: BatchSource;
+  imageInput: boolean;
+  metaInput: boolean;
+}
+
+/** Inputs of some rows as a BatchSource: [image?, meta?], the image augmented (pixels) or a random copy (embedding) when training. */
+function assemble(inputs: PreparedInputs, rows: readonly number[], meta: Float32Array | null, metaDim: number, useImage: boolean, seed: number): Assembled {
+  const root = createRng(seed).fork("inputs");
+  const augmentation: ImageAugmentation | null = inputs.augment !== "none" && inputs.pixels ? augmentationPreset(inputs.augment) : null;
+  const px = useImage ? inputs.pixels : undefined;
+  const emb = useImage ? inputs.embedding : undefined;
+  const source: BatchSource = {
+    size: rows.length,
+    batch(indices, ctx) {
+      const out: tf.Tensor[] = [];
+      if (px) {
+        const per = px.size * px.size * px.channels;
+        const data = new Float32Array(indices.length * per);
+        indices.forEach((k, i) => {
+          const item = rows[k];
+          const bytes = px.data.subarray(item * per, (item + 1) * per);
+          if (ctx.training && augmentation) {
+            const image = augmentation.apply({ width: px.size, height: px.size, data: Float32Array.from(bytes) }, root.fork(`${ctx.epoch}:${item}`));
+            for (let j = 0; j < per; j++) data[i * per + j] = image.data[j] / 255;
+          } else for (let j = 0; j < per; j++) data[i * per + j] = bytes[j] / 255;
+        });
+        out.push(tf.tensor4d(data, [indices.length, px.size, px.size, px.channels]));
+      } else if (emb) {
+        const dim = emb.columns.length;
+        const copies = [emb, ...(inputs.variants ?? [])];
+        const data = new Float32Array(indices.length * dim);
+        indices.forEach((k, i) => {
+          const item = rows[k];
+          const pick = ctx.training ? Math.floor(root.fork(`${ctx.epoch}:${item}`).next() * copies.length) : 0;
+          data.set(copies[pick].data.subarray(item * dim, (item + 1) * dim), i * dim);
+        });
+        out.push(tf.tensor2d(data, [indices.length, dim]));
+      }
+      if (meta) {
+        const data = new Float32Array(indices.length * metaDim);
+        indices.forEach((k, i) => data.set(meta.subarray(k * metaDim, (k + 1) * metaDim), i * metaDim));
+        out.push(tf.tensor2d(data, [indices.length, metaDim]));
+      }
+      return out.length === 1 ? out[0] : out;
+    },
+  };
+  return { source, imageInput: !!(px || emb), metaInput: !!meta };
+}
+
+/** Standardise embeddings with a scaler fitted on the training rows (all copies through the same scaler). */
+function scaledEmbeddings(inputs: PreparedInputs, train: readonly number[]): PreparedInputs {
+  if (!inputs.embedding) return inputs;
+  const scaler = fitStandardScaler(inputs.embedding, train);
+  const all = Array.from({ length: inputs.embedding.rows }, (_, i) => i);
+  const scale = (m: RowMatrix): RowMatrix => ({ columns: m.columns, rows: m.rows, data: applyScaler(scaler, m, all) });
+  return { ...inputs, embedding: scale(inputs.embedding), variants: (inputs.variants ?? []).map(scale) };
+}
+
+/** Train on parts.train (validation metrics on parts.val when it has rows), evaluate once on parts.test. */
+export async function fitClassifier(prepared: PreparedInputs, parts: Pick<DatasetParts, "train" | "val" | "test">, options: ClassifierOptions = {}): Promise<ClassificationResult> {
+  const { dataset } = prepared;
+  const seed = options.seed ?? 0;
+  if (parts.train.length === 0 || parts.test.length === 0) throw new Error(`${dataset.name}: the split needs training and test rows (train ${parts.train.length}, test ${parts.test.length})`);
+  const labels = labelsFor(dataset, parts.train);
+  const useMeta = (options.metadata ?? true) && dataset.metadata.length > 0;
+  const useImage = (options.image ?? true) && prepared.backbone !== null;
+  if (!useMeta && !useImage) throw new Error(`${dataset.name}: no input left (no image backbone and no metadata columns)`);
+  const inputs = scaledEmbeddings(prepared, parts.train);
+  const encoder = useMeta ? fitMetadataEncoder(dataset.metadata, parts.train.map((i) => dataset.items[i]), { unknown: "zeros" }) : null;
+  const metaOf = (rows: readonly number[]) => (encoder ? transformMetadata(encoder, rows.map((i) => dataset.items[i])).data : null);
+  const metaDim = encoder ? encoder.outputColumns.length : 0;
+  const part = (rows: readonly number[]) => assemble(inputs, rows, metaOf(rows), metaDim, useImage, seed).source;
+  const yOf = (rows: readonly number[]) => Int32Array.from(rows, (i) => labels[i]);
+
+  const image = !useImage
+    ? undefined
+    : inputs.pixels
+      ? { kind: "pixels" as const, size: inputs.pixels.size, channels: inputs.pixels.channels, filters: options.filters, units: options.imageUnits }
+      : { kind: "embedding" as const, dim: inputs.embedding!.columns.length, units: options.imageUnits };
+  const model = buildClassifier({
+    numClasses: dataset.classes.length,
+    image,
+    meta: useMeta ? { dim: metaDim, units: options.metaUnits } : undefined,
+    dropout: options.dropout,
+    seed,
+  });
+  const history = await fit(model, {
+    x: part(parts.train),
+    y: yOf(parts.train),
+    validation: parts.val.length > 0 ? { x: part(parts.val), y: yOf(parts.val) } : undefined,
+    epochs: options.epochs ?? 10,
+    batchSize: options.batchSize ?? 64,
+    optimizer: options.weightDecay ? { name: "adamw", lr: options.lr ?? 1e-3, weightDecay: options.weightDecay } : { name: "adam", lr: options.lr ?? 1e-3 },
+    loss: { labelSmoothing: options.labelSmoothing, focalGamma: options.focalGamma },
+    classWeights: options.classWeights,
+    sampling: options.sampling,
+    seed,
+    onEpoch: options.onEpoch,
+    verbose: options.verbose ?? 0,
+  });
+  const predict = (rows: readonly number[]) => Int32Array.from(predictProba(model, part(rows)), (p) => argmax(p));
+  const testLabels = yOf(parts.test);
+  const testPredictions = predict(parts.test);
+  const classIds = dataset.classes.map((_, c) => c);
+  const report = classificationReport(testLabels, testPredictions, classIds, dataset.classes, 4);
+  const last = history.records[history.records.length - 1];
+  return {
+    classes: dataset.classes.slice(),
+    nTrain: parts.train.length,
+    nVal: parts.val.length,
+    nTest: parts.test.length,
+    trainAccuracy: last?.trainAcc ?? NaN,
+    valAccuracy: last?.valAcc ?? null,
+    accuracy: report.accuracy ?? report.microAvg!["f1-score"],
+    macroF1: report.macroAvg["f1-score"],
+    macroPrecision: report.macroAvg.precision,
+    macroRecall: report.macroAvg.recall,
+    perClassF1: Object.fromEntries(dataset.classes.map((c) => [c, report.classes[c]["f1-score"]])),
+    confusion: confusionMatrix(testLabels, testPredictions, classIds),
+    report: report.text,
+    testLabels,
+    testPredictions,
+    trainSeconds: history.seconds,
+    history,
+    model,
+  };
+}
+
+function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+  return best;
+}
+
+// ---------------------------------------------------------------- cross-validation and summaries
+
+export interface CrossValidationResult {
+  folds: Omit<ClassificationResult, "model" | "history">[];
+  accuracy: { mean: number; std: number };
+  macroF1: { mean: number; std: number };
+  /** Per-class F1 averaged over folds. */
+  perClassF1: Record<string, number>;
+}
+
+/** Grouped stratified k-fold: each fold trains on the other folds (everything fitted there) and is scored once. */
+export async function crossValidateClassifier(prepared: PreparedInputs, options: ClassifierOptions & { folds?: number; onFold?: (fold: number, result: ClassificationResult) => void } = {}): Promise<CrossValidationResult> {
+  const folds = datasetKFold(prepared.dataset, { k: options.folds ?? 5, seed: options.seed ?? 0 });
+  const results: CrossValidationResult["folds"] = [];
+  for (const [f, fold] of folds.entries()) {
+    const result = await fitClassifier(prepared, { train: fold.train, val: [], test: fold.val }, options);
+    options.onFold?.(f + 1, result);
+    result.model.dispose();
+    const { model: _model, history: _history, ...kept } = result;
+    results.push(kept);
+  }
+  const stat = (values: number[]) => ({ mean: mean(values), std: values.length > 1 ? std(values, 0) : 0 });
+  return {
+    folds: results,
+    accuracy: stat(results.map((r) => r.accuracy)),
+    macroF1: stat(results.map((r) => r.macroF1)),
+    perClassF1: Object.fromEntries(prepared.dataset.classes.map((c) => [c, mean(results.map((r) => r.perClassF1[c]))])),
+  };
+}
+
+/** One row of the ODIR-style summary table. */
+export interface SummaryRow {
+  experiment: string;
+  classes: number;
+  train_accuracy: number;
+  val_accuracy: number | null;
+  test_accuracy: number;
+  f1_macro: number;
+  precision_macro: number;
+  recall_macro: number;
+}
+
+export function summaryRow(experiment: string, result: ClassificationResult): SummaryRow {
+  return {
+    experiment,
+    classes: result.classes.length,
+    train_accuracy: result.trainAccuracy,
+    val_accuracy: result.valAccuracy,
+    test_accuracy: result.accuracy,
+    f1_macro: result.macroF1,
+    precision_macro: result.macroPrecision,
+    recall_macro: result.macroRecall,
+  };
+}
