@@ -154,9 +154,9 @@ export interface ClassifierOptions {
   /** AdamW weight decay (0: Adam). */
   weightDecay?: number;
   dropout?: number;
-  /** small-cnn convolution filters (default [32, 64]). */
+  /** small-cnn convolution filters (default SMALL_CNN_FILTERS, lib/models). */
   filters?: readonly number[];
-  /** Dense units of the image branch (default [128]) and the metadata branch (default [64]); [] for a linear model. */
+  /** Dense units of the image branch (default [64] on pixels, [128] on an embedding) and the metadata branch (default [64]); [] for a linear model. */
   imageUnits?: readonly number[];
   metaUnits?: readonly number[];
   classWeights?: "balanced";
