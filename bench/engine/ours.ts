@@ -2,13 +2,15 @@
  * One engine benchmark in this process (run by bench/engine/run.ts, one fresh process per benchmark so that
  * start-up state and peak RSS are its own). Prints one JSON line: {"value": …, "unit": …, "samples": […], …}.
  *
- *   node --import tsx bench/engine/ours.ts mobilenet|smallcnn|embed-all [--runs 5]
+ *   node --import tsx bench/engine/ours.ts mobilenet|mobilenet-tfjs|smallcnn|embed-all|new-preset [--runs 5] [--seed S]
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { embedImages, initEngine, loadMobileNetV2 } from "../../lib/engine";
+import { embedImages, frozenForward, initEngine, loadMobileNetV2 } from "../../lib/engine";
+import { compose } from "../../lib/images";
+import { NEW_PRESET_SPECS, trainingPhotos } from "./photos";
 import { smallCnnModel } from "./small-cnn";
 import { imagePath, loadPoiDataset } from "../../lib/poi";
 import { createRng } from "../../lib/util";
@@ -27,21 +29,52 @@ function randomTensor(shape: number[], seed: number, low: number, high: number):
   return tf.tensor(data, shape);
 }
 
-/** Frozen MobileNetV2 224×224, batch 32: images per second (forward only, preprocessing included). */
-async function mobilenet(runs: number): Promise<object> {
+/**
+ * Frozen MobileNetV2 224×224, batch 32: images per second (forward only, preprocessing included), on the path
+ * embedImages takes (`engine`: the engine's choice, ONNX Runtime on a CPU backend) or on tfjs (`tfjs`: backbone.embed).
+ */
+async function mobilenet(runs: number, route: "engine" | "tfjs"): Promise<object> {
   const backbone = await loadMobileNetV2();
   const pixels = randomTensor([32, 224, 224, 3], 1, 0, 255) as tf.Tensor4D;
-  const once = (): number => {
+  const values = pixels.dataSync() as Float32Array;
+  const forward = route === "engine" ? await frozenForward(backbone, 224) : null;
+  const once = async (): Promise<number> => {
     const start = performance.now();
-    const out = backbone.embed(pixels);
-    out.dataSync();
-    out.dispose();
+    if (forward) await forward.run(values, 32);
+    else {
+      const out = backbone.embed(pixels);
+      out.dataSync();
+      out.dispose();
+    }
     return (performance.now() - start) / 1000;
   };
-  once();
-  once(); // warm-up: XNNPACK operator creation, weight packing
-  const seconds = Array.from({ length: runs }, once);
-  return { value: 32 / median(seconds), unit: "img/s", samples: seconds.map((s) => 32 / s) };
+  await once();
+  await once(); // warm-up: operator creation, weight packing
+  const seconds: number[] = [];
+  for (let i = 0; i < runs; i++) seconds.push(await once());
+  return { value: 32 / median(seconds), unit: "img/s", samples: seconds.map((s) => 32 / s), runtime: forward?.runtime ?? "tfjs" };
+}
+
+/**
+ * A new augmentation preset, as notebook 04 meets it: the 1133 training photos × 2 variants at 224 and at 128 px
+ * (04 embeds both sizes; 06 reads the 224 rows), clean rows already cached. Wall seconds of the two embedImages
+ * calls (decode, augment, forward, cache write), after loading the two backbones and caching the clean rows.
+ */
+async function newPreset(seed: number): Promise<object> {
+  const files = trainingPhotos();
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "poi-bench-preset-"));
+  try {
+    const backbones = [await loadMobileNetV2(), await loadMobileNetV2(undefined, { inputSize: 128 })];
+    for (const backbone of backbones) await embedImages({ backbone, files, cacheDir, log: false });
+    const augmentation = compose(NEW_PRESET_SPECS, "A1-rotate20");
+    const started = performance.now();
+    let computed = 0;
+    for (const backbone of backbones) computed += (await embedImages({ backbone, files, augmentation, variants: 2, seed, cacheDir, log: false })).computed;
+    const seconds = (performance.now() - started) / 1000;
+    return { value: seconds, unit: "s", images: computed, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  } finally {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
 }
 
 /** The issue's small CNN: conv16-bn-pool-conv32-gap-dense; 256 images 64×64, batch 32, Adam: seconds per epoch. */
@@ -86,12 +119,15 @@ async function main(): Promise<void> {
   const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 5;
   const engine = await initEngine();
   let result: object;
-  if (which === "mobilenet") result = await mobilenet(runs);
+  const seedAt = process.argv.indexOf("--seed");
+  if (which === "mobilenet") result = await mobilenet(runs, "engine");
+  else if (which === "mobilenet-tfjs") result = await mobilenet(runs, "tfjs");
+  else if (which === "new-preset") result = await newPreset(seedAt > 0 ? Number(process.argv[seedAt + 1]) : 0);
   else if (which === "smallcnn") result = await smallCnn(runs, false);
   else if (which === "smallcnn-stock-conv") result = await smallCnn(runs, true);
   else if (which === "embed-all") result = await embedAll();
-  else throw new Error(`bench/engine/ours.ts: unknown benchmark "${which}" (mobilenet | smallcnn | embed-all)`);
-  console.log(JSON.stringify({ ...result, backend: engine.backend, threads: engine.threads }));
+  else throw new Error(`bench/engine/ours.ts: unknown benchmark "${which}" (mobilenet | mobilenet-tfjs | smallcnn | embed-all | new-preset)`);
+  console.log(JSON.stringify({ ...result, backend: engine.backend, threads: engine.threads, inference: engine.inference.reason }));
 }
 
 main().catch((err) => {

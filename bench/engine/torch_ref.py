@@ -1,7 +1,7 @@
 """PyTorch reference for bench/engine (same shapes as bench/engine/ours.ts). Prints one JSON line.
 
-    /usr/bin/python3 bench/engine/torch_ref.py mobilenet|smallcnn|embed-all [--runs 5] [--threads N]
-       [--data-dir DIR]
+    /usr/bin/python3 bench/engine/torch_ref.py mobilenet|smallcnn|embed-all|new-preset [--runs 5] [--threads N]
+       [--data-dir DIR] [--files photos.json --seed S]
 
 Needs Debian's python3-torch and python3-torchvision:
     apt-get install -y --no-install-recommends python3-torch python3-torchvision
@@ -107,18 +107,52 @@ def embed_all(data_dir):
     return {"value": seconds, "unit": "s", "images": len(files), "peakRssMb": peak_mb}
 
 
+def new_preset(files_json, seed):
+    """A preset no cache holds: the training photos x 2 augmented variants at 224 and 128 px (what notebook 04
+    embeds; 06 reads the 224 rows), each variant decoded, resized (bicubic), flipped (p 0.5), rotated (+-20 deg,
+    bilinear) and embedded by MobileNetV2 in batches of 32. The clean rows are assumed cached, as in ours."""
+    import torchvision.transforms as T
+
+    with open(files_json) as f:
+        files = json.load(f)
+    torch.manual_seed(seed)
+    model = torchvision.models.mobilenet_v2()
+    model.classifier = nn.Identity()
+    model.eval()
+    augment = T.Compose([T.RandomHorizontalFlip(0.5), T.RandomRotation(20, interpolation=T.InterpolationMode.BILINEAR)])
+    with torch.no_grad():
+        model(torch.zeros(2, 3, 224, 224))  # warm-up, as ours loads and warms its sessions before the timed part
+        started = time.perf_counter()
+        images = 0
+        for size in (224, 128):
+            jobs = [(file, k) for file in files for k in range(2)]
+            for i in range(0, len(jobs), 32):
+                batch = []
+                for file, _ in jobs[i:i + 32]:
+                    image = Image.open(file).convert("RGB").resize((size, size), Image.BICUBIC)
+                    batch.append(augment(torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1)))
+                model((torch.stack(batch) - 128) / 128).numpy()
+                images += len(batch)
+        seconds = time.perf_counter() - started
+    return {"value": seconds, "unit": "s", "images": images}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", choices=["mobilenet", "smallcnn", "embed-all"])
+    parser.add_argument("which", choices=["mobilenet", "smallcnn", "embed-all", "new-preset"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--files", default=None, help="new-preset: JSON list of the training photos")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.which == "mobilenet":
         result = mobilenet(args.runs)
     elif args.which == "smallcnn":
         result = small_cnn(args.runs)
+    elif args.which == "new-preset":
+        result = new_preset(args.files, args.seed)
     else:
         result = embed_all(args.data_dir)
     result.update({"torch": torch.__version__, "threads": torch.get_num_threads()})

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import * as os from "os";
+import { chooseInference, type InferenceChoice } from "./inference";
 import { registerTrainingKernels } from "./kernels";
 import { registerStockWasm, registerThreadedWasm, threadedWasmSupported, wasmThreadsInUse } from "./wasm-threads";
 
@@ -12,6 +13,8 @@ export interface EngineInfo {
   reason: string;
   /** Compute threads the backend uses (libtensorflow picks its own: reported as the core count). */
   threads: number;
+  /** Where frozen backbones (embeddings) run: ONNX Runtime or this backend (lib/engine/inference.ts). */
+  inference: InferenceChoice;
 }
 
 export interface EngineOptions {
@@ -130,9 +133,12 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
     return current;
   }
   currentKey = key;
-  current = selectBackend(forced, threads).then((info) => {
+  current = selectBackend(forced, threads).then(async (backend) => {
     started = true;
-    if (options.log !== false) console.log(`engine: ${info.backend} (${info.threads} thread${info.threads === 1 ? "" : "s"}) — ${info.reason}`);
+    const info: EngineInfo = { ...backend, inference: await chooseInference({ threads }) };
+    if (options.log !== false) {
+      console.log(`engine: ${info.backend} (${info.threads} thread${info.threads === 1 ? "" : "s"}) — ${info.reason} · frozen backbones: ${info.inference.reason}`);
+    }
     return info;
   });
   current.catch(() => {
@@ -141,7 +147,7 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   return current;
 }
 
-async function selectBackend(forced: EngineBackend | undefined, threads: number): Promise<EngineInfo> {
+async function selectBackend(forced: EngineBackend | undefined, threads: number): Promise<Omit<EngineInfo, "inference">> {
   const cores = availableCores();
   const source = forced ? `${BACKEND_SETTING}=${forced}` : "automatic";
   if (forced === "tfjs-node-gpu" || forced === "tfjs-node") {

@@ -1,4 +1,3 @@
-import * as tf from "@tensorflow/tfjs";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -6,6 +5,7 @@ import { outputsDir } from "../data/paths";
 import { decodeImage, type RgbImage } from "../data/images";
 import { createProgress, createRng, type Rng } from "../util";
 import type { Backbone } from "./backbones";
+import { frozenForward } from "./inference";
 
 /**
  * Frozen-backbone embeddings of image files, cached on disk.
@@ -172,7 +172,8 @@ interface Job {
 
 /**
  * Embed every file (and K augmented variants of each) with a frozen backbone; cached under outputs/cache/.
- * Images are decoded (sharp, bicubic) to size×size RGB, augmented if asked, and run through `backbone.embed`.
+ * Images are decoded (sharp, bicubic) to size×size RGB, augmented if asked, and run through the backbone: on ONNX
+ * Runtime when the engine chose it and the backbone is frozen, else `backbone.embed` (lib/engine/inference.ts).
  */
 export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
   const started = Date.now();
@@ -213,11 +214,15 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
     }
   });
 
+  const forward = todo.length > 0 ? await frozenForward(backbone, size) : null;
   const show = options.log !== false && todo.length > 0;
-  const progress = show ? createProgress(`embedding (${backbone.name}, ${size}px)`, todo.length, { unit: "images" }) : null;
+  const progress = show ? createProgress(`embedding (${backbone.name}, ${size}px, ${forward!.runtime})`, todo.length, { unit: "images" }) : null;
   const prepare = async (batch: Job[]): Promise<Float32Array> => {
     const pixels = new Float32Array(batch.length * size * size * 3);
-    const images = await Promise.all(batch.map((job) => decodeImage(files[job.fileIndex], { size })));
+    // An image and its variants are neighbours in `todo`: decode each file once per batch.
+    const decoded = new Map<number, Promise<RgbImage>>();
+    for (const job of batch) if (!decoded.has(job.fileIndex)) decoded.set(job.fileIndex, decodeImage(files[job.fileIndex], { size }));
+    const images = await Promise.all(batch.map((job) => decoded.get(job.fileIndex)!));
     images.forEach((image, i) => {
       const job = batch[i];
       let out = image;
@@ -239,10 +244,7 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
     const batch = batches[b];
     const pixels = await next!;
     next = b + 1 < batches.length ? prepare(batches[b + 1]) : null;
-    const input = tf.tensor4d(pixels, [batch.length, size, size, 3]);
-    const output = backbone.embed(input);
-    const values = output.dataSync() as Float32Array;
-    tf.dispose([input, output]);
+    const values = await forward!.run(pixels, batch.length);
     const rows = batch.map((_, i) => values.slice(i * dim, (i + 1) * dim));
     batch.forEach((job, i) => place(job, rows[i]));
     plainBank.add(batch.flatMap((job, i) => (job.variant < 0 ? [[job.key, rows[i]] as [string, Float32Array]] : [])));

@@ -6,6 +6,9 @@
  *   const { embeddings } = await embedImages({ backbone, files });   // cached in outputs/cache/embeddings
  *   const net = createBackbone("resnet18", { inputSize: 128, seed: 0 });  // random init, trainable
  *
+ * Frozen backbones embed on ONNX Runtime (onnxruntime-node, a graph exported from the tfjs model) when the engine
+ * runs on a CPU backend, else on tfjs (inference.ts); the engine line says which.
+ *
  * Importing this folder also gives the wasm backend the training kernels it lacks (see kernels/) once
  * initEngine runs. Other folders import TensorFlow.js as usual ("@tensorflow/tfjs"); the backend is global.
  */
@@ -44,6 +47,10 @@ export { tfliteToLayersModel, convertTfliteFile, saveLayersModelFiles, SUPPORTED
 export type { TfliteConversion, InputEncoding } from "./tflite-convert";
 export type { Backbone, BackboneName, CreateBackboneOptions } from "./backbones";
 export { compileFrozenForward } from "./frozen";
+export { chooseInference, frozenForward, parseInferenceSetting, INFERENCE_SETTING } from "./inference";
+export type { FrozenForward, InferenceChoice, InferenceRuntime } from "./inference";
+export { exportLayersModel, OnnxExportUnsupported } from "./onnx/export";
+export type { OnnxExport, OnnxExportOptions } from "./onnx/export";
 export { conv2d } from "./layers";
 export { diskModelHandler, loadLayersModelFrom, readModelArtifacts } from "./io";
 export { embedImages, embeddingMatrix, fileContentHash } from "./embed";

@@ -39,10 +39,10 @@ test("automatic choice: without tfjs-node the engine runs multithreaded wasm, sa
       console.log(JSON.stringify({ info, backend: tf.getBackend(), center: y.dataSync()[(4 * 8 + 4) * 4],
         globalWorker: typeof globalThis.Worker, listenersAdded: after - before }));
     });`;
-  const { status, stdout, stderr } = runNode(code, { TFJS_BACKEND: "" });
+  const { status, stdout, stderr } = runNode(code, { TFJS_BACKEND: "", INFERENCE_RUNTIME: "" });
   assert.equal(status, 0, stderr);
   const lines = stdout.trim().split("\n");
-  assert.match(lines[0], /^engine: wasm \(2 threads\) — automatic: @tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed; using XNNPACK wasm \(SIMD, multithreaded\)$/);
+  assert.match(lines[0], /^engine: wasm \(2 threads\) — automatic: @tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed; using XNNPACK wasm \(SIMD, multithreaded\) · frozen backbones: automatic: onnxruntime-node [\d.]+ \(CPU, 2 threads\)$/);
   const result = JSON.parse(lines[1]);
   assert.equal(result.info.backend, "wasm");
   assert.equal(result.info.threads, 2);
@@ -59,6 +59,13 @@ test("TFJS_BACKEND=cpu is obeyed; a forced tfjs-node that is not installed fails
   assert.equal(cpu.status, 0, cpu.stderr);
   assert.match(cpu.stdout, /engine: cpu \(1 thread\) — TFJS_BACKEND=cpu/);
   assert.match(cpu.stdout, /^cpu cpu$/m);
+  const tfjsOnly = runNode(`require(${JSON.stringify(ENGINE)}).initEngine().then((i) => console.log(i.inference.runtime))`, {
+    TFJS_BACKEND: "cpu",
+    INFERENCE_RUNTIME: "tfjs",
+  });
+  assert.equal(tfjsOnly.status, 0, tfjsOnly.stderr);
+  assert.match(tfjsOnly.stdout, /· frozen backbones: INFERENCE_RUNTIME=tfjs: tfjs \(cpu\)\n/);
+  assert.match(tfjsOnly.stdout, /^tfjs$/m);
   const node = runNode(`require(${JSON.stringify(ENGINE)}).initEngine().catch((e) => { console.log(e.message); process.exit(3); })`, {
     TFJS_BACKEND: "tfjs-node",
   });
