@@ -94,6 +94,33 @@ export function sampleBilinear(image: RgbImage, x: number, y: number, fill: Fill
 }
 
 /**
+ * sampleBilinear, with points whose four taps all lie inside the image on an inlined path: the same weights and the
+ * same order of the sums (a zero-weight tap adds exactly 0), so the same float values; points on or beyond the border
+ * go through sampleBilinear and its fill. Warps and resizes call this once per output pixel.
+ */
+export function sampleBilinearFast(image: RgbImage, x: number, y: number, fill: Fill, out: Float32Array, o: number): void {
+  const w = image.width;
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  if (x0 < 0 || y0 < 0 || x0 + 1 >= w || y0 + 1 >= image.height) {
+    sampleBilinear(image, x, y, fill, out, o);
+    return;
+  }
+  const data = image.data;
+  const fx = x - x0;
+  const fy = y - y0;
+  const w00 = (1 - fx) * (1 - fy);
+  const w01 = fx * (1 - fy);
+  const w10 = (1 - fx) * fy;
+  const w11 = fx * fy;
+  const a = (y0 * w + x0) * 3;
+  const b = a + w * 3;
+  out[o] = w00 * data[a] + w01 * data[a + 3] + w10 * data[b] + w11 * data[b + 3];
+  out[o + 1] = w00 * data[a + 1] + w01 * data[a + 4] + w10 * data[b + 1] + w11 * data[b + 4];
+  out[o + 2] = w00 * data[a + 2] + w01 * data[a + 5] + w10 * data[b + 2] + w11 * data[b + 5];
+}
+
+/**
  * Resample a window of the source, [left, left+cropW) × [top, top+cropH) in source pixels, to outW × outH
  * (bilinear, half-pixel centres like tf.image.resize / torchvision without antialias).
  */
@@ -113,7 +140,39 @@ export function resampleWindow(
   for (let y = 0; y < outH; y++) {
     const srcY = top + (y + 0.5) * sy - 0.5;
     for (let x = 0; x < outW; x++) {
-      sampleBilinear(image, left + (x + 0.5) * sx - 0.5, srcY, fill, out.data, (y * outW + x) * 3);
+      sampleBilinearFast(image, left + (x + 0.5) * sx - 0.5, srcY, fill, out.data, (y * outW + x) * 3);
+    }
+  }
+  return out;
+}
+
+/** 2×2 matrix [a, b; c, d] applied about the image centre, then a shift (tx, ty) in pixels. */
+export interface Affine2 {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  tx: number;
+  ty: number;
+}
+
+/** Warp with a forward affine map (output = centre + A·(input − centre) + t), sampling the inverse bilinearly. */
+export function warpAffine(image: RgbImage, m: Affine2, fill: Fill = 0): RgbImage {
+  const { width: w, height: h } = image;
+  const det = m.a * m.d - m.b * m.c;
+  if (Math.abs(det) < 1e-12) throw new Error("warpAffine: singular matrix");
+  const ia = m.d / det;
+  const ib = -m.b / det;
+  const ic = -m.c / det;
+  const id = m.a / det;
+  const cx = (w - 1) / 2;
+  const cy = (h - 1) / 2;
+  const out = blankImage(w, h);
+  for (let y = 0; y < h; y++) {
+    const dy = y - cy - m.ty;
+    for (let x = 0; x < w; x++) {
+      const dx = x - cx - m.tx;
+      sampleBilinearFast(image, cx + ia * dx + ib * dy, cy + ic * dx + id * dy, fill, out.data, (y * w + x) * 3);
     }
   }
   return out;

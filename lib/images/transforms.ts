@@ -10,7 +10,9 @@
  */
 import type { RgbImage } from "../data/images";
 import type { Rng } from "../util/random";
-import { Fill, assertImage, blankImage, clampInPlace, cloneImage, resampleWindow, resizeImage, sampleBilinear } from "./resize";
+import { Affine2, Fill, assertImage, blankImage, clampInPlace, cloneImage, resampleWindow, resizeImage, warpAffine } from "./resize";
+
+export { warpAffine };
 
 type Range = readonly [number, number];
 
@@ -50,38 +52,6 @@ export type TransformSpec = { [K in TransformOp]: { op: K } & TransformOps[K] }[
 export type TransformFn<P> = (image: RgbImage, params: P, rng: Rng) => RgbImage;
 
 // ---------------------------------------------------------------- geometry
-
-/** 2×2 matrix [a, b; c, d] applied about the image centre, then a shift (tx, ty) in pixels. */
-interface Affine2 {
-  a: number;
-  b: number;
-  c: number;
-  d: number;
-  tx: number;
-  ty: number;
-}
-
-/** Warp with a forward affine map (output = centre + A·(input − centre) + t), sampling the inverse bilinearly. */
-export function warpAffine(image: RgbImage, m: Affine2, fill: Fill = 0): RgbImage {
-  const { width: w, height: h } = image;
-  const det = m.a * m.d - m.b * m.c;
-  if (Math.abs(det) < 1e-12) throw new Error("warpAffine: singular matrix");
-  const ia = m.d / det;
-  const ib = -m.b / det;
-  const ic = -m.c / det;
-  const id = m.a / det;
-  const cx = (w - 1) / 2;
-  const cy = (h - 1) / 2;
-  const out = blankImage(w, h);
-  for (let y = 0; y < h; y++) {
-    const dy = y - cy - m.ty;
-    for (let x = 0; x < w; x++) {
-      const dx = x - cx - m.tx;
-      sampleBilinear(image, cx + ia * dx + ib * dy, cy + ic * dx + id * dy, fill, out.data, (y * w + x) * 3);
-    }
-  }
-  return out;
-}
 
 /** Rotation (counter-clockwise on screen, y pointing down) · x-shear · uniform scale. */
 function affineMatrix(angleDeg: number, scale: number, shearDeg: number, tx: number, ty: number): Affine2 {
