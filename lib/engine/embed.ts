@@ -244,7 +244,7 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
     const batch = batches[b];
     const pixels = await next!;
     next = b + 1 < batches.length ? prepare(batches[b + 1]) : null;
-    const values = await forward!.run(pixels, batch.length);
+    const values = await forward!.run(pixels, batch.length, { handOver: true });
     const rows = batch.map((_, i) => values.slice(i * dim, (i + 1) * dim));
     batch.forEach((job, i) => place(job, rows[i]));
     plainBank.add(batch.flatMap((job, i) => (job.variant < 0 ? [[job.key, rows[i]] as [string, Float32Array]] : [])));

@@ -71,10 +71,14 @@ export function chooseInference(options: { runtime?: InferenceRuntime; threads?:
   return choice;
 }
 
-/** A frozen forward pass over RGB [0, 255] pixels (NHWC, `count` images) → embeddings (count × embeddingSize). */
+/**
+ * A frozen forward pass over RGB [0, 255] pixels (NHWC, `count` images) → embeddings (count × embeddingSize).
+ * On ONNX Runtime it computes in a worker thread, so the JS thread stays free meanwhile. `handOver`: the caller never
+ * reads `pixels` again, so its buffer may be moved to the worker instead of copied (it is then detached).
+ */
 export interface FrozenForward {
   runtime: InferenceRuntime;
-  run(pixels: Float32Array, count: number): Promise<Float32Array>;
+  run(pixels: Float32Array, count: number, options?: { handOver?: boolean }): Promise<Float32Array>;
 }
 
 const sessions = new WeakMap<tf.LayersModel, Promise<OnnxSession | string>>();
@@ -129,13 +133,13 @@ export async function frozenForward(backbone: Backbone, size: number): Promise<F
   }
   return {
     runtime: "onnxruntime",
-    async run(pixels, count) {
+    async run(pixels, count, options = {}) {
       const shape = [count, size, size, 3];
-      if (affine) return session.run(pixels, shape);
+      if (affine) return session.run(pixels, shape, options.handOver);
       const prepared = tf.tidy(() => backbone.preprocess(tf.tensor4d(pixels, shape as [number, number, number, number])));
       const values = prepared.dataSync() as Float32Array;
       prepared.dispose();
-      return session.run(values, shape);
+      return session.run(values, shape, true);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
 import * as tf from "@tensorflow/tfjs";
 import { chooseInference, createBackbone, exportLayersModel, frozenForward, hasPretrainedMobileNet, initEngine, loadMobileNetV2, OnnxExportUnsupported, parseInferenceSetting } from "../../lib/engine";
 import { onnxRuntime, OnnxSession } from "../../lib/engine/onnx/runtime";
@@ -136,4 +137,40 @@ test("INFERENCE_RUNTIME: auto, onnxruntime (aliases onnx, ort) or tfjs; anything
   assert.equal(parseInferenceSetting("ORT"), "onnxruntime");
   assert.equal(parseInferenceSetting("tfjs"), "tfjs");
   assert.throws(() => parseInferenceSetting("tensorrt"), /INFERENCE_RUNTIME=tensorrt: unknown runtime/);
+});
+
+test("embedImages runs a frozen backbone on ONNX Runtime (in a worker) with the tfjs rows, and the process still exits by itself", async () => {
+  const engine = require.resolve("../../lib/engine");
+  const code = `
+    const tf = require("@tensorflow/tfjs");
+    const fs = require("fs"), os = require("os"), path = require("path");
+    const sharp = require("sharp");
+    const { initEngine, createBackbone, embedImages, frozenForward } = require(${JSON.stringify(engine)});
+    (async () => {
+      await initEngine({ log: false });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onnx-embed-"));
+      const files = [];
+      for (let i = 0; i < 5; i++) {
+        const raw = Buffer.alloc(20 * 20 * 3).map((_, p) => (p * (i + 3) * 37) % 256);
+        files.push(path.join(dir, i + ".png"));
+        await sharp(raw, { raw: { width: 20, height: 20, channels: 3 } }).png().toFile(files[i]);
+      }
+      const backbone = createBackbone("efficientnet-b0", { inputSize: 32, seed: 2 });
+      backbone.model.trainable = false;
+      const result = await embedImages({ backbone, files, size: 32, batchSize: 2, cacheDir: null, log: false });
+      const images = await Promise.all(files.map((f) => require(${JSON.stringify(require.resolve("../../lib/data"))}).decodeImage(f, { size: 32 })));
+      const x = tf.tensor4d(Float32Array.from(images.flatMap((im) => Array.from(im.data))), [5, 32, 32, 3]);
+      const expected = backbone.embed(x).dataSync();
+      let scale = 1, worst = 0;
+      for (const v of expected) scale = Math.max(scale, Math.abs(v));
+      expected.forEach((v, i) => { worst = Math.max(worst, Math.abs(result.embeddings.data[i] - v) / scale); });
+      fs.rmSync(dir, { recursive: true, force: true });
+      console.log(JSON.stringify({ worst, rows: result.embeddings.rows, runtime: (await frozenForward(backbone, 32)).runtime }));
+    })();`;
+  const child = spawnSync(process.execPath, ["--import", "tsx", "-e", code], { encoding: "utf8", timeout: 120_000, env: { ...process.env, INFERENCE_RUNTIME: "onnxruntime" } });
+  assert.equal(child.status, 0, `exit ${child.status} (a timeout means the worker kept the process alive)\n${child.stderr}`);
+  const { worst, rows, runtime } = JSON.parse(child.stdout.trim().split("\n").pop()!);
+  assert.equal(runtime, "onnxruntime");
+  assert.equal(rows, 5);
+  assert.ok(worst <= TOLERANCE, `worst relative difference ${worst}`);
 });

@@ -1,4 +1,5 @@
 import type * as Ort from "onnxruntime-node";
+import { Worker } from "worker_threads";
 import { node, model, floatValueInfo } from "./protobuf";
 
 /**
@@ -9,6 +10,8 @@ import { node, model, floatValueInfo } from "./protobuf";
 export interface OnnxRuntimeInfo {
   ort: typeof Ort;
   version: string;
+  /** Absolute path of the package, for worker threads. */
+  modulePath: string;
 }
 
 let loaded: OnnxRuntimeInfo | string | null = null;
@@ -17,8 +20,10 @@ let loaded: OnnxRuntimeInfo | string | null = null;
 export async function onnxRuntime(): Promise<OnnxRuntimeInfo | string> {
   if (loaded !== null) return loaded;
   let ort: typeof Ort;
+  let modulePath: string;
   try {
-    ort = require("onnxruntime-node") as typeof Ort;
+    modulePath = require.resolve("onnxruntime-node");
+    ort = require(modulePath) as typeof Ort;
   } catch (err) {
     loaded = `onnxruntime-node does not load (${(err as Error).message.split("\n")[0]})`;
     return loaded;
@@ -38,42 +43,95 @@ export async function onnxRuntime(): Promise<OnnxRuntimeInfo | string> {
     loaded = `onnxruntime-node loads but fails a test graph (${(err as Error).message.split("\n")[0]})`;
     return loaded;
   }
-  loaded = { ort, version: ort.env.versions?.node ?? "unknown" };
+  loaded = { ort, version: ort.env.versions?.node ?? "unknown", modulePath };
   return loaded;
 }
 
-/** A compiled ONNX graph with one float input and one float output. */
+/**
+ * The worker that owns one ONNX Runtime session. onnxruntime-node's `run` computes synchronously on the calling
+ * thread, so on the main thread it would stall image decoding and augmentation for the whole forward pass; in a worker
+ * the next batch is prepared while this one computes. Plain JavaScript (evaluated from this string), so it needs no
+ * TypeScript loader. Messages: {bytes, threads, ...} once, then {id, data, shape} → {id, values} or {id, error}.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("worker_threads");
+const ort = require(workerData.modulePath);
+const ready = ort.InferenceSession.create(workerData.bytes, {
+  intraOpNumThreads: workerData.threads,
+  interOpNumThreads: 1,
+  executionMode: "sequential",
+  graphOptimizationLevel: "all",
+  // Idle pool threads sleep instead of spinning, leaving the cores to decoding, augmentation and tfjs.
+  extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+});
+ready.then(() => parentPort.postMessage({ id: 0 }), (err) => parentPort.postMessage({ id: 0, error: String(err && err.message || err) }));
+parentPort.on("message", async ({ id, data, shape }) => {
+  try {
+    const session = await ready;
+    const out = await session.run({ [workerData.inputName]: new ort.Tensor("float32", data, shape) });
+    const values = out[workerData.outputName].data;
+    parentPort.postMessage({ id, values }, [values.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ id, error: String(err && err.message || err) });
+  }
+});
+`;
+
+type Pending = { resolve: (values: Float32Array) => void; reject: (err: Error) => void };
+
+/** A compiled ONNX graph with one float input and one float output, run by its own worker thread. */
 export class OnnxSession {
-  private constructor(
-    private readonly ort: typeof Ort,
-    private readonly session: Ort.InferenceSession,
-    private readonly inputName: string,
-    private readonly outputName: string,
-  ) {}
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (message: { id: number; values?: Float32Array; error?: string }) => {
+      const waiting = this.pending.get(message.id);
+      if (!waiting) return;
+      this.pending.delete(message.id);
+      if (this.pending.size === 0) worker.unref();
+      if (message.error !== undefined) waiting.reject(new Error(`ONNX Runtime: ${message.error}`));
+      else waiting.resolve(message.values!);
+    });
+    const fail = (err: Error) => {
+      this.failure = err;
+      for (const waiting of this.pending.values()) waiting.reject(err);
+      this.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`ONNX Runtime worker exited (code ${code})`)));
+  }
+
+  /** `threads`: ONNX Runtime's intra-op threads. Resolves once the session is built (graph optimised, weights packed). */
+  static async create(runtime: OnnxRuntimeInfo, bytes: Uint8Array, inputName: string, outputName: string, threads: number): Promise<OnnxSession> {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath: runtime.modulePath, bytes, inputName, outputName, threads } });
+    const session = new OnnxSession(worker);
+    await session.request(0);
+    return session;
+  }
+
+  private request(id: number, message?: object, transfer: ArrayBuffer[] = []): Promise<Float32Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref(); // keep the process alive while a result is due; idle, the worker never holds it open
+      if (message) this.worker.postMessage(message, transfer);
+    });
+  }
 
   /**
-   * `threads`: intra-op threads (ONNX Runtime's own pool). Spinning is off, so its threads sleep between runs
-   * instead of taking the cores from image decoding, augmentation and tfjs.
+   * Run on `data` of `shape`; returns the output values. With `handOver`, `data`'s buffer moves to the worker without
+   * a copy (it is detached here: for buffers the caller never reads again); otherwise the worker gets a copy.
    */
-  static async create(runtime: OnnxRuntimeInfo, bytes: Uint8Array, inputName: string, outputName: string, threads: number): Promise<OnnxSession> {
-    const session = await runtime.ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-      extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
-    });
-    return new OnnxSession(runtime.ort, session, inputName, outputName);
+  run(data: Float32Array, shape: number[], handOver = false): Promise<Float32Array> {
+    const id = this.nextId++;
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+    const payload = handOver && whole ? data : data.slice();
+    return this.request(id, { id, data: payload, shape }, [payload.buffer as ArrayBuffer]);
   }
 
-  /** Run on `data` of `shape`; returns the output values (a fresh array). Blocks the JS thread while it computes. */
-  async run(data: Float32Array, shape: number[]): Promise<Float32Array> {
-    const input = new this.ort.Tensor("float32", data, shape);
-    const result = await this.session.run({ [this.inputName]: input });
-    return result[this.outputName].data as Float32Array;
-  }
-
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    await this.worker.terminate();
   }
 }
