@@ -23,6 +23,15 @@
  * A trial trains on the report's training split and returns the validation macro-F1 after the last epoch; each epoch's
  * validation macro-F1 goes to trial.report(), so a pruner can stop it (the run is then marked KILLED).
  *
+ * Any classification dataset (classification.ts; `npm run train`, the any-dataset notebooks):
+ *   const ds = await loadDataset("data/flowers");        // image folder | table.csv (+ imageColumn, target, metadata, group) | IDX folder | "fashion-mnist" | "poi:main-category" | "poi:engagement"
+ *   const parts = splitDataset(ds, { seed: 0 });         // lib/features: the source's train/test, else stratified (+grouped) 80/20
+ *   const inputs = await prepareInputs(ds, { backbone: "small-cnn" | "mobilenet-v2" | null, augment: "A1" });   // decoded / embedded once
+ *   const result = await fitClassifier(inputs, parts, { epochs: 10, classWeights: "balanced", seed: 0 });   // accuracy, macroF1, perClassF1, confusion, report, model
+ *   const cv = await crossValidateClassifier(inputs, { folds: 5, seed: 0 });   // grouped stratified k-fold: mean ± std, per fold
+ *   summaryRow("subset [0,1,2,5,6]", result);             // the ODIR-style row: train/val/test accuracy, macro F1 / precision / recall
+ * Class subsets: loadDataset(path, { classes: [...] }) or selectClasses(ds, [...]) (lib/data); dropped rows are counted.
+ *
  * Choosing and rebuilding the best run (notebook 07): on validation/CV scores, never test.
  *   const chosen = chooseBestRun(["05_fusion_models", "06_tuning"]);        // throws clearly when nothing is tracked
  *   const recipe = recipeFromRun(chosen.run);
