@@ -133,7 +133,14 @@ interface Step {
 
 /** Build the fused forward of `model`, or null when it uses a layer this executor does not handle. */
 export function compileFrozenForward(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor) | null {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) return null;
+  if (model.outputs.length !== 1) return null;
+  const forward = compileFrozenForwardOutputs(model);
+  return forward && ((x: tf.Tensor) => forward(x)[0]);
+}
+
+/** The same for a model with several outputs (e.g. feature maps at two strides): one tensor per model output. */
+export function compileFrozenForwardOutputs(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor[]) | null {
+  if (model.inputs.length !== 1) return null;
   const steps: Step[] = [];
   for (const layer of model.layers) {
     const forward = FORWARDS[layer.getClassName()];
@@ -142,7 +149,7 @@ export function compileFrozenForward(model: tf.LayersModel): ((x: tf.Tensor) => 
     if (!nodes || nodes.length === 0) return null;
     steps.push({ layer, inputs: nodes[0].inboundLayers.map((l) => l.name), forward });
   }
-  const outputName = (model.outputs[0] as unknown as { sourceLayer: tf.layers.Layer }).sourceLayer.name;
+  const outputNames = model.outputs.map((output) => (output as unknown as { sourceLayer: tf.layers.Layer }).sourceLayer.name);
   return (x: tf.Tensor) =>
     tf.tidy(() => {
       const values = new Map<string, tf.Tensor>();
@@ -150,8 +157,10 @@ export function compileFrozenForward(model: tf.LayersModel): ((x: tf.Tensor) => 
         const inputs = step.layer.getClassName() === "InputLayer" ? [x] : step.inputs.map((name) => values.get(name)!);
         values.set(step.layer.name, step.forward(inputs, step.layer));
       }
-      const out = values.get(outputName);
-      if (!out) throw new Error(`frozen forward: output layer ${outputName} was not computed`);
-      return out;
+      return outputNames.map((name) => {
+        const out = values.get(name);
+        if (!out) throw new Error(`frozen forward: output layer ${name} was not computed`);
+        return out;
+      });
     });
 }

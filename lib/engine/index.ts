@@ -46,7 +46,7 @@ export type { TfliteModel, TfliteOperator, TfliteTensor, Quantization } from "./
 export { tfliteToLayersModel, convertTfliteFile, saveLayersModelFiles, SUPPORTED_TFLITE_OPS } from "./tflite-convert";
 export type { TfliteConversion, InputEncoding } from "./tflite-convert";
 export type { Backbone, BackboneName, CreateBackboneOptions } from "./backbones";
-export { compileFrozenForward } from "./frozen";
+export { compileFrozenForward, compileFrozenForwardOutputs } from "./frozen";
 export { chooseInference, frozenForward, parseInferenceSetting, INFERENCE_SETTING } from "./inference";
 export type { FrozenForward, InferenceChoice, InferenceRuntime } from "./inference";
 export { exportLayersModel, OnnxExportUnsupported } from "./onnx/export";

@@ -3,3 +3,4 @@ export * from "./html";
 export * from "./table";
 export * from "./images";
 export * from "./display";
+export * from "./boxes";

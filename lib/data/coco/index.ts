@@ -9,3 +9,4 @@
 export * from "./instances";
 export * from "./folder";
 export * from "./synthetic";
+export * from "./explore";

@@ -397,3 +397,15 @@ export async function generateSyntheticDefects(options: SyntheticOptions): Promi
     note: SYNTHETIC_NOTE,
   };
 }
+
+/**
+ * The folder a notebook works on: used as it is when it holds a COCO split, otherwise the synthetic set is generated
+ * there with `seed` (so the pipeline runs on a fresh machine and users point DATA_DIR at their own data).
+ */
+export async function ensureCocoFolder(dir: string, synthetic: { seed: number; images?: number }): Promise<{ generated: SyntheticSummary | null }> {
+  const hasSplit = COCO_SPLITS.some(
+    (split) => fs.existsSync(instancesPath(dir, split)) || fs.existsSync(path.join(dir, split === "val" ? "valid" : split, "_annotations.coco.json")),
+  );
+  if (hasSplit) return { generated: null };
+  return { generated: await generateSyntheticDefects({ out: dir, seed: synthetic.seed, images: synthetic.images }) };
+}

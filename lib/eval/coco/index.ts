@@ -9,3 +9,4 @@
  */
 export * from "./cocoeval";
 export * from "./summary";
+export * from "./figures";

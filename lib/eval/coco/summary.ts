@@ -167,12 +167,83 @@ export interface DetectionConfusion {
   iouThreshold: number;
 }
 
+/** How one image's detections (score ≥ threshold) pair with its ground truth, class-agnostic, best IoU first. */
+export interface ImageMatch {
+  imageId: number;
+  /** [ground-truth category id, detected category id] of each matched pair (equal ids = a true positive). */
+  pairs: Array<[number, number]>;
+  /** Category ids of ground truth no detection matched. */
+  missed: number[];
+  /** Category ids of detections that matched no ground truth. */
+  spurious: number[];
+}
+
 /**
- * Detection confusion matrix (the form YOLO-style tools report): per image, detections scored ≥ scoreThreshold are
- * matched to ground truth of any class by IoU ≥ iouThreshold, highest-IoU pairs first, each box used once; a matched
- * pair counts at [true class][predicted class]; leftovers go to the background row / column. Crowd ground truth and
- * detections that overlap only crowd regions are left out.
+ * Per image: detections scored ≥ scoreThreshold are matched to ground truth of any class by IoU ≥ iouThreshold,
+ * highest-IoU pairs first, each box used once (the matching of YOLO-style confusion matrices). Crowd ground truth is
+ * left out, and so are detections that overlap a crowd region (IoU over the detection ≥ threshold) and no object.
  */
+export function matchDetections(
+  gt: CocoInstances,
+  detections: readonly CocoDetection[],
+  options: { scoreThreshold?: number; iouThreshold?: number } = {},
+): ImageMatch[] {
+  const scoreThreshold = options.scoreThreshold ?? 0.5;
+  const iouThreshold = options.iouThreshold ?? 0.5;
+  const known = new Set(gt.categories.map((c) => c.id));
+  const gtByImage = new Map<number, typeof gt.annotations>();
+  for (const ann of gt.annotations) (gtByImage.get(ann.image_id) ?? gtByImage.set(ann.image_id, []).get(ann.image_id)!).push(ann);
+  const dtByImage = new Map<number, CocoDetection[]>();
+  for (const d of detections) {
+    if (d.score < scoreThreshold || !known.has(d.category_id)) continue;
+    (dtByImage.get(d.image_id) ?? dtByImage.set(d.image_id, []).get(d.image_id)!).push(d);
+  }
+  return gt.images.map((image) => {
+    const all = gtByImage.get(image.id) ?? [];
+    const truths = all.filter((g) => g.iscrowd === 0);
+    const crowds = all.filter((g) => g.iscrowd === 1);
+    const dets = (dtByImage.get(image.id) ?? []).filter(
+      (d) => !crowds.some((c) => boxIou(d.bbox, c.bbox, true) >= iouThreshold) || truths.some((g) => boxIou(d.bbox, g.bbox, false) >= iouThreshold),
+    );
+    const candidates: Array<{ iou: number; g: number; d: number }> = [];
+    truths.forEach((g, gi) =>
+      dets.forEach((d, di) => {
+        const iou = boxIou(d.bbox, g.bbox, false);
+        if (iou >= iouThreshold) candidates.push({ iou, g: gi, d: di });
+      }),
+    );
+    candidates.sort((x, y) => y.iou - x.iou || x.g - y.g || x.d - y.d);
+    const gUsed = new Uint8Array(truths.length);
+    const dUsed = new Uint8Array(dets.length);
+    const pairs: Array<[number, number]> = [];
+    for (const { g, d } of candidates) {
+      if (gUsed[g] || dUsed[d]) continue;
+      gUsed[g] = 1;
+      dUsed[d] = 1;
+      pairs.push([truths[g].category_id, dets[d].category_id]);
+    }
+    return {
+      imageId: image.id,
+      pairs,
+      missed: truths.filter((_, gi) => !gUsed[gi]).map((g) => g.category_id),
+      spurious: dets.filter((_, di) => !dUsed[di]).map((d) => d.category_id),
+    };
+  });
+}
+
+export interface DetectionConfusion {
+  /** Category names, then "background". */
+  labels: string[];
+  /**
+   * counts[true][predicted], (K+1)×(K+1): row K ("background") holds detections that matched no ground truth (false
+   * positives), column K holds ground truth that no detection matched (missed).
+   */
+  counts: number[][];
+  scoreThreshold: number;
+  iouThreshold: number;
+}
+
+/** Detection confusion matrix with a background row and column, from matchDetections. */
 export function detectionConfusionMatrix(
   gt: CocoInstances,
   detections: readonly CocoDetection[],
@@ -180,45 +251,47 @@ export function detectionConfusionMatrix(
 ): DetectionConfusion {
   const scoreThreshold = options.scoreThreshold ?? 0.5;
   const iouThreshold = options.iouThreshold ?? 0.5;
-  const catIds = [...gt.categories].map((c) => c.id).sort((a, b) => a - b);
+  const catIds = gt.categories.map((c) => c.id).sort((a, b) => a - b);
   const index = new Map(catIds.map((id, k) => [id, k]));
   const names = new Map(gt.categories.map((c) => [c.id, c.name]));
   const K = catIds.length;
   const counts = Array.from({ length: K + 1 }, () => new Array<number>(K + 1).fill(0));
-  const gtByImage = new Map<number, typeof gt.annotations>();
-  for (const ann of gt.annotations) (gtByImage.get(ann.image_id) ?? gtByImage.set(ann.image_id, []).get(ann.image_id)!).push(ann);
-  const dtByImage = new Map<number, CocoDetection[]>();
-  for (const d of detections) {
-    if (d.score < scoreThreshold || !index.has(d.category_id)) continue;
-    (dtByImage.get(d.image_id) ?? dtByImage.set(d.image_id, []).get(d.image_id)!).push(d);
-  }
-  for (const image of gt.images) {
-    const all = gtByImage.get(image.id) ?? [];
-    const truths = all.filter((g) => g.iscrowd === 0);
-    const crowds = all.filter((g) => g.iscrowd === 1);
-    const dets = (dtByImage.get(image.id) ?? []).filter((d) => !crowds.some((c) => boxIou(d.bbox, c.bbox, true) >= iouThreshold) || truths.some((g) => boxIou(d.bbox, g.bbox, false) >= iouThreshold));
-    const pairs: Array<{ iou: number; g: number; d: number }> = [];
-    truths.forEach((g, gi) =>
-      dets.forEach((d, di) => {
-        const iou = boxIou(d.bbox, g.bbox, false);
-        if (iou >= iouThreshold) pairs.push({ iou, g: gi, d: di });
-      }),
-    );
-    pairs.sort((x, y) => y.iou - x.iou || x.g - y.g || x.d - y.d);
-    const gUsed = new Uint8Array(truths.length);
-    const dUsed = new Uint8Array(dets.length);
-    for (const { g, d } of pairs) {
-      if (gUsed[g] || dUsed[d]) continue;
-      gUsed[g] = 1;
-      dUsed[d] = 1;
-      counts[index.get(truths[g].category_id)!][index.get(dets[d].category_id)!]++;
-    }
-    truths.forEach((g, gi) => {
-      if (!gUsed[gi]) counts[index.get(g.category_id)!][K]++;
-    });
-    dets.forEach((d, di) => {
-      if (!dUsed[di]) counts[K][index.get(d.category_id)!]++;
-    });
+  for (const match of matchDetections(gt, detections, { scoreThreshold, iouThreshold })) {
+    for (const [t, p] of match.pairs) counts[index.get(t)!][index.get(p)!]++;
+    for (const t of match.missed) counts[index.get(t)!][K]++;
+    for (const p of match.spurious) counts[K][index.get(p)!]++;
   }
   return { labels: [...catIds.map((id) => names.get(id) ?? String(id)), "background"], counts, scoreThreshold, iouThreshold };
+}
+
+/** Per image: errors at a score threshold (missed + spurious + wrong class), for finding the worst images. */
+export interface ImageErrors {
+  imageId: number;
+  fileName: string;
+  objects: number;
+  correct: number;
+  wrongClass: number;
+  missed: number;
+  spurious: number;
+  errors: number;
+}
+
+export function imageErrors(gt: CocoInstances, detections: readonly CocoDetection[], options: { scoreThreshold?: number; iouThreshold?: number } = {}): ImageErrors[] {
+  const files = new Map(gt.images.map((image) => [image.id, image.file_name]));
+  return matchDetections(gt, detections, options)
+    .map((m) => {
+      const correct = m.pairs.filter(([t, p]) => t === p).length;
+      const wrongClass = m.pairs.length - correct;
+      return {
+        imageId: m.imageId,
+        fileName: files.get(m.imageId) ?? "",
+        objects: m.pairs.length + m.missed.length,
+        correct,
+        wrongClass,
+        missed: m.missed.length,
+        spurious: m.spurious.length,
+        errors: wrongClass + m.missed.length + m.spurious.length,
+      };
+    })
+    .sort((a, b) => b.errors - a.errors || a.imageId - b.imageId);
 }
