@@ -2,7 +2,7 @@
  * Train the CPU detector (frozen pretrained MobileNetV2 features + CenterNet head) on a COCO folder, choose the epoch
  * on validation mAP, and evaluate it on the test split.
  *
- *   npm run detect:train -- --data <coco-folder> [--epochs 30] [--size 192] [--seed 0] [--lr 0.003] [--no-track]
+ *   npm run detect:train -- --data <coco-folder> [--epochs 12] [--size 128] [--seed 0] [--lr 0.003] [--no-track]
  *
  * Progress on stderr; one JSON object last on stdout: the test split's COCOeval numbers (the keys of coco-eval),
  * "seconds" of training (image decoding + backbone features + epochs with their validation), the best epoch and its
@@ -14,7 +14,7 @@ import { disposeDetectionData, loadDetectionData, trainDetector } from "../lib/e
 
 function usage(message?: string): never {
   if (message) console.error(message);
-  console.error("usage: npm run detect:train -- --data <coco-folder> [--epochs 30] [--size 192] [--seed 0] [--lr 0.003] [--no-track]");
+  console.error("usage: npm run detect:train -- --data <coco-folder> [--epochs 12] [--size 128] [--seed 0] [--lr 0.003] [--no-track]");
   process.exit(2);
 }
 
@@ -37,9 +37,9 @@ async function main(): Promise<void> {
   };
   if (typeof args.data !== "string") usage("--data is required");
   await initEngine();
-  const size = num("size", 192);
+  const size = num("size", 128);
   const data = await loadDetectionData({ data: args.data, size });
-  const trained = await trainDetector(data, { epochs: num("epochs", 30), seed: num("seed", 0), lr: num("lr", 3e-3, false), track: !args["no-track"] });
+  const trained = await trainDetector(data, { epochs: num("epochs", 12), seed: num("seed", 0), lr: num("lr", 3e-3, false), track: !args["no-track"] });
   if (!trained.test) throw new Error(`${args.data} has no test split to report on`);
   disposeDetectionData(data);
   const { per_class, ...stats } = trained.test.json;

@@ -107,7 +107,7 @@ export async function trainDetector(data: DetectionData, options: TrainDetectorO
   const val = data.splits.val;
   if (!train) throw new Error(`trainDetector: ${data.dir} has no train split`);
   if (!val) throw new Error(`trainDetector: ${data.dir} has no val split (the best epoch is chosen on it, never on test)`);
-  const epochs = options.epochs ?? 30;
+  const epochs = options.epochs ?? 12;
   const batchSize = options.batchSize ?? 16;
   const lr = options.lr ?? 3e-3;
   const seed = options.seed ?? 0;
