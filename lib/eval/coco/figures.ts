@@ -15,7 +15,7 @@ export function prCurvesFigure(curves: readonly PrCurve[], options: FigureOption
 /** The detection confusion matrix, counts annotated; rows = true class (+ background), columns = predicted. */
 export function detectionConfusionFigure(confusion: DetectionConfusion, options: FigureOptions = {}): PlotlyFigure {
   return heatmap(confusion.counts, confusion.labels, confusion.labels, {
-    colorscale: "Blues",
+    colorscale: "Viridis",
     digits: 0,
     xLabel: "predicted",
     yLabel: "true",
@@ -56,6 +56,7 @@ export function confusionPairFigure(left: DetectionConfusion, right: DetectionCo
     x: c.labels,
     y: c.labels,
     colorscale: "Blues",
+    reversescale: true,
     showscale: i === 1,
     xaxis: i === 0 ? "x" : "x2",
     yaxis: i === 0 ? "y" : "y2",
