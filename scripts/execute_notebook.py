@@ -4,7 +4,8 @@ Called by lib/report/execute.ts (the pipeline is TypeScript; this is the thin Ju
 python which has nbclient/nbconvert). Unlike `jupyter nbconvert --execute`, it keeps the partial notebook and shows
 the failing cell's own output (tslab prints compile errors as a stream, which nbconvert's error message leaves out).
 
-usage: execute_notebook.py NOTEBOOK HTML_OUT IPYNB_OUT KERNEL_NAME CELL_TIMEOUT_S
+usage: execute_notebook.py NOTEBOOK HTML_OUT IPYNB_OUT KERNEL_NAME CELL_TIMEOUT_S [WORKING_DIR [RUN_NAME]]
+(WORKING_DIR: where the kernel starts, default the notebook's folder; RUN_NAME: the name progress lines show)
 """
 import os
 import sys
@@ -18,8 +19,9 @@ from nbconvert import HTMLExporter
 
 def main() -> int:
     notebook_path, html_path, ipynb_path, kernel_name, timeout = sys.argv[1:6]
+    working_dir = sys.argv[6] if len(sys.argv) > 6 else os.path.dirname(os.path.abspath(notebook_path))
     notebook = nbformat.read(notebook_path, as_version=4)
-    name = os.path.splitext(os.path.basename(notebook_path))[0]
+    name = sys.argv[7] if len(sys.argv) > 7 else os.path.splitext(os.path.basename(notebook_path))[0]
     code_cells = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     started = time.time()
     cell_started = [started]
@@ -37,7 +39,7 @@ def main() -> int:
         notebook,
         kernel_name=kernel_name,
         timeout=int(timeout),
-        resources={"metadata": {"path": os.path.dirname(os.path.abspath(notebook_path))}},
+        resources={"metadata": {"path": working_dir}},
         on_cell_execute=on_cell_start,
         on_cell_executed=on_cell_executed,
     )

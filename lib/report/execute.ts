@@ -4,11 +4,16 @@ import { spawn } from "child_process";
 import { outputsDir, PROJECT_ROOT } from "../data";
 import { installKernel, jupyterEnv, jupyterPython, kernelInstalled, KERNEL_NAME } from "./jupyter";
 import { makeSelfContained } from "./html";
-import { readNotebook, notebookTitle } from "./notebooks";
+import { readNotebook, notebookTitle, writeNotebook } from "./notebooks";
+import { checkLabel, injectParameters, Parameters, runName } from "./parameters";
 
 export interface NotebookRun {
   notebook: string;
+  /** The report's name: the notebook's, plus `-<label>` when the run has one. */
   name: string;
+  label?: string;
+  /** The values injected after the notebook's `parameters` cell (none: its defaults). */
+  parameters?: Parameters;
   title: string;
   html: string;
   ok: boolean;
@@ -26,23 +31,34 @@ export interface ExecuteOptions {
   executedDir?: string;
   /** Echo progress (a line per cell) and errors as it runs. */
   echo?: boolean;
+  /** Injected after the notebook's `parameters` cell (papermill's convention); each must be declared there. */
+  parameters?: Parameters;
+  /** Run label: the report is `<notebook>-<label>.html`. */
+  label?: string;
 }
 
 /**
  * Execute a notebook headless with the project kernel (Jupyter's nbclient, via scripts/execute_notebook.py) and
  * write a self-contained HTML report plus the executed .ipynb (outputs/notebooks/). The report is written even when
  * a cell fails, so the failure can be read in context; `ok` is then false and `error` holds the failing cell's output.
+ * With `parameters`, the executed notebook holds the injected cell, as papermill's output notebook does.
  */
 export async function executeNotebook(notebook: string, options: ExecuteOptions = {}): Promise<NotebookRun> {
   const reportsDir = options.reportsDir ?? outputsDir("reports");
   fs.mkdirSync(reportsDir, { recursive: true });
   if (!kernelInstalled()) installKernel();
-  const name = path.basename(notebook, ".ipynb");
+  if (options.label !== undefined) checkLabel(options.label);
+  const name = runName(notebook, options.label);
   const html = path.join(reportsDir, `${name}.html`);
   const executed = path.join(options.executedDir ?? outputsDir("notebooks"), `${name}.ipynb`);
-  const title = notebookTitle(readNotebook(notebook), notebook);
+  const parameters = options.parameters && Object.keys(options.parameters).length > 0 ? options.parameters : undefined;
+  const source = injectParameters(readNotebook(notebook), parameters ?? {}, notebook);
+  const title = notebookTitle(source, notebook);
+  // The kernel runs the injected copy, written where the executed notebook goes (and then overwritten by it).
+  fs.mkdirSync(path.dirname(executed), { recursive: true });
+  writeNotebook(executed, source);
   const driver = path.join(PROJECT_ROOT, "scripts", "execute_notebook.py");
-  const args = [driver, notebook, html, executed, KERNEL_NAME, String(options.cellTimeout ?? 1800)];
+  const args = [driver, executed, html, executed, KERNEL_NAME, String(options.cellTimeout ?? 1800), path.dirname(path.resolve(notebook)), name];
   const started = Date.now();
   const errors: string[] = [];
   const status = await new Promise<number>((resolve, reject) => {
@@ -66,5 +82,5 @@ export async function executeNotebook(notebook: string, options: ExecuteOptions 
   }
   const ok = status === 0 && fs.existsSync(html);
   const error = ok ? undefined : errors.join("").split("\n").slice(-60).join("\n");
-  return { notebook, name, title, html, ok, seconds, plots, error };
+  return { notebook, name, label: options.label, parameters, title, html, ok, seconds, plots, error };
 }

@@ -5,3 +5,5 @@ export * from "./execute";
 export * from "./index-page";
 export * from "./check";
 export * from "./summary";
+export * from "./parameters";
+export * from "./plan";
