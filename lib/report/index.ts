@@ -7,3 +7,4 @@ export * from "./check";
 export * from "./summary";
 export * from "./parameters";
 export * from "./plan";
+export * from "./kernel-errors";
