@@ -75,6 +75,7 @@ async function main(): Promise<number> {
       check.rendered < check.plots ? `${check.plots - check.rendered} charts not drawn` : "",
       check.externalRequests.length ? `network requests: ${check.externalRequests.slice(0, 3).join(", ")}` : "",
       check.pageErrors.length ? `page errors: ${check.pageErrors.slice(0, 3).join("; ")}` : "",
+      check.overflowing > 0 ? `${check.overflowing} code or text blocks run past the right edge` : "",
     ].filter(Boolean);
     console.log(`${check.ok ? "✓" : "✗"} offline render ${path.basename(check.file)}: ${check.rendered}/${check.plots} charts drawn, screenshot ${path.relative(PROJECT_ROOT, check.screenshot)}${problems.length ? " — " + problems.join("; ") : ""}`);
     if (!check.ok) failed++;

@@ -4,7 +4,7 @@
  * and plotly heat maps.
  */
 import { classificationReport, confusionMatrix, type ClassificationReport, type ClassScores } from "../train";
-import { escapeHtml, formatNumber, heatmap, tableHtml, type FigureOptions, type PlotlyFigure } from "../viz";
+import { captioned, escapeHtml, formatNumber, heatmap, tableHtml, type FigureOptions, type PlotlyFigure } from "../viz";
 
 /** Probability rows (any model's output): one row per sample, one column per class. */
 export type ProbabilityRows = readonly ArrayLike<number>[];
@@ -100,27 +100,11 @@ export function confusionMatrixFigure(
     colorscale: "Blues",
     zmin: 0,
     zmax: 1,
-    annotate: false,
+    text: counts.map((row, i) => row.map((count, j) => (options.normalized ? formatNumber(shares[i][j], 2) : `${count}<br>${(shares[i][j] * 100).toFixed(0)}%`))),
+    fontSize: 13,
     height: options.height ?? 380,
     width: options.width ?? 460,
   });
-  const annotations = counts.flatMap((row, i) =>
-    row.map((count, j) => ({
-      x: classNames[j],
-      y: classNames[i],
-      text: options.normalized ? formatNumber(shares[i][j], 2) : `${count}<br>${(shares[i][j] * 100).toFixed(0)}%`,
-      showarrow: false,
-      font: { size: 13, color: shares[i][j] > 0.6 ? "white" : "black" },
-    })),
-  );
-  figure.layout.annotations = annotations;
-  // White → dark blue (matplotlib's "Blues" ends); plotly's own "Blues" runs the other way.
-  figure.data[0].colorscale = [
-    [0, "#f7fbff"],
-    [0.5, "#6baed6"],
-    [1, "#08306b"],
-  ];
-  figure.data[0].reversescale = false;
   figure.data[0].colorbar = { title: { text: "row share" } };
   figure.data[0].hovertemplate = "true %{y}<br>predicted %{x}<br>row share %{z:.3f}<extra></extra>";
   return figure;
@@ -142,5 +126,5 @@ export function confusionMatrixHtml(counts: readonly (readonly number[])[], clas
       return `<tr><th style="text-align:left;padding:2px 8px">${escapeHtml(classNames[i])}</th>${cells}<td style="text-align:right;padding:2px 8px">${total}</td></tr>`;
     })
     .join("");
-  return `<table class="poi-table" style="border-collapse:collapse;font-size:12px"><caption style="caption-side:top;text-align:left;font-weight:bold">${escapeHtml(caption)}</caption><thead>${header}</thead><tbody>${body}</tbody></table>`;
+  return captioned(escapeHtml(caption), `<table class="poi-table" style="border-collapse:collapse;font-size:12px"><thead>${header}</thead><tbody>${body}</tbody></table>`);
 }

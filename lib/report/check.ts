@@ -12,6 +12,8 @@ export interface PageCheck {
   externalRequests: string[];
   /** Uncaught errors in the page. */
   pageErrors: string[];
+  /** Code and text blocks whose lines run past their box (cut off, or off the right edge of the page). */
+  overflowing: number;
   ok: boolean;
 }
 
@@ -62,6 +64,11 @@ export async function checkPages(files: readonly string[], options: { timeoutMs?
         await page.waitForTimeout(250);
         counts = await count();
       }
+      const overflowing = (await page.evaluate(`(() => {
+        const blocks = Array.from(document.querySelectorAll(".jp-InputArea-editor pre, .jp-RenderedText pre"));
+        const cut = blocks.filter((el) => el.scrollWidth > el.clientWidth + 1).length;
+        return cut + (document.documentElement.scrollWidth > document.documentElement.clientWidth + 1 ? 1 : 0);
+      })()`)) as number;
       const shotDir = path.join(path.dirname(file), "screenshots");
       fs.mkdirSync(shotDir, { recursive: true });
       const screenshot = path.join(shotDir, path.basename(file, ".html") + ".png");
@@ -73,7 +80,8 @@ export async function checkPages(files: readonly string[], options: { timeoutMs?
         ...counts,
         externalRequests,
         pageErrors,
-        ok: counts.rendered === counts.plots && externalRequests.length === 0 && pageErrors.length === 0,
+        overflowing,
+        ok: counts.rendered === counts.plots && externalRequests.length === 0 && pageErrors.length === 0 && overflowing === 0,
       });
     }
   } finally {

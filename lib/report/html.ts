@@ -6,6 +6,27 @@ const LIB_SCRIPT = new RegExp(`<script id="${PLOTLY_LIB_MARKER}"[^>]*>[\\s\\S]*?
 const EXTERNAL_SCRIPT = /<script\b[^>]*\bsrc="(?!data:)[^"]*"[^>]*>\s*<\/script>/gi;
 const EXTERNAL_STYLESHEET = /<link\b[^>]*\bhref="(?!data:|#)[^"]*"[^>]*>/gi;
 
+/** Marks the report stylesheet, added once per page. */
+export const REPORT_STYLE_ID = "poi-report-style";
+
+/**
+ * How a handed-in report reads on paper-width screens: long code lines and long printed lines wrap instead of
+ * running off the right edge (nbconvert's template keeps them on one line); wide outputs scroll inside their cell;
+ * plotly figures fill the width; an injected-parameters cell (papermill's convention) is marked as such.
+ */
+export const REPORT_CSS = `
+.jp-InputArea-editor .highlight pre, .jp-InputArea-editor pre, .jp-RenderedText pre, .jp-OutputArea-output pre {
+  white-space: pre-wrap !important; overflow-wrap: anywhere; word-break: normal;
+}
+.jp-OutputArea-output { overflow-x: auto; max-width: 100%; }
+.jp-RenderedHTMLCommon figure.poi-captioned { margin: 0.6em 0; }
+.jp-RenderedHTMLCommon figcaption.poi-caption { max-width: 60em; }
+.jp-RenderedHTMLCommon table.poi-table { table-layout: auto; margin: 0; }
+.jp-RenderedHTMLCommon table.poi-table td, .jp-RenderedHTMLCommon table.poi-table th { max-width: 40em; overflow-wrap: anywhere; }
+.celltag_injected-parameters .jp-InputArea-editor { border-left: 4px solid #e69f00; }
+.celltag_injected-parameters .jp-InputArea-editor::before { content: "injected parameters"; display: block; font: 11px sans-serif; color: #8a5300; padding: 2px 6px; }
+`;
+
 export interface SelfContainedResult {
   html: string;
   plots: number;
@@ -15,7 +36,8 @@ export interface SelfContainedResult {
 
 /**
  * Make an exported notebook page render with no network: exactly one inline plotly.js (first in the page, so every
- * figure's script finds it or is queued for it) and no scripts or stylesheets loaded from elsewhere (the notebooks use no LaTeX, so MathJax goes too).
+ * figure's script finds it or is queued for it) and no scripts or stylesheets loaded from elsewhere (the notebooks use no LaTeX, so MathJax goes too);
+ * plus the report stylesheet (REPORT_CSS: wrapped code lines, captions above tables).
  */
 export function makeSelfContained(html: string): SelfContainedResult {
   let removedExternal = 0;
@@ -27,6 +49,10 @@ export function makeSelfContained(html: string): SelfContainedResult {
     removedExternal++;
     return "";
   });
+  if (!out.includes(`id="${REPORT_STYLE_ID}"`)) {
+    const style = `<style id="${REPORT_STYLE_ID}">${REPORT_CSS}</style>`;
+    out = out.includes("</head>") ? out.replace("</head>", () => `${style}\n</head>`) : style + out;
+  }
   const plots = (out.match(/class="poi-plot"/g) ?? []).length;
   const libraries = (out.match(LIB_SCRIPT) ?? []).length;
   if (libraries === 1 || (libraries === 0 && plots === 0)) return { html: out, plots, removedExternal };

@@ -12,11 +12,15 @@ export interface FigureOptions {
   width?: number;
 }
 
+/** Axis settings for plain numbers: thousands separated by commas, no SI suffixes (k, M) or exponents. */
+export const PLAIN_TICKS = { exponentformat: "none", separatethousands: true } as const;
+
 export function baseLayout(options: FigureOptions): Record<string, unknown> {
   return {
     title: options.title ? { text: options.title } : undefined,
-    xaxis: { title: { text: options.xLabel ?? "" }, automargin: true },
-    yaxis: { title: { text: options.yLabel ?? "" }, automargin: true },
+    // Plain numbers on the axes ("10,005", never plotly's SI "10.005k").
+    xaxis: { title: { text: options.xLabel ?? "" }, automargin: true, ...PLAIN_TICKS },
+    yaxis: { title: { text: options.yLabel ?? "" }, automargin: true, ...PLAIN_TICKS },
     height: options.height ?? 420,
     width: options.width,
     margin: { l: 60, r: 30, t: options.title ? 60 : 30, b: 60 },
@@ -71,20 +75,114 @@ export function groupedBarChart(categories: readonly string[], series: Record<st
   };
 }
 
+/** A plotly colour scale as explicit stops: `[[0, "#rrggbb"], ..., [1, "#rrggbb"]]`. */
+export type ColorScale = [number, string][];
+
+/**
+ * The named scales heatmaps use, as explicit stops (so the page and the text colours agree on every cell's colour).
+ * RdBu is ColorBrewer's diverging red–white–blue (light in the middle, where correlations are near 0); Blues runs from
+ * white to dark blue (matplotlib's direction, the one readers expect for counts and shares).
+ */
+export const COLOR_SCALES: Record<string, ColorScale> = {
+  RdBu: [[0, "#67001f"], [0.1, "#b2182b"], [0.2, "#d6604d"], [0.3, "#f4a582"], [0.4, "#fddbc7"], [0.5, "#f7f7f7"], [0.6, "#d1e5f0"], [0.7, "#92c5de"], [0.8, "#4393c3"], [0.9, "#2166ac"], [1, "#053061"]],
+  Blues: [[0, "#f7fbff"], [0.125, "#deebf7"], [0.25, "#c6dbef"], [0.375, "#9ecae1"], [0.5, "#6baed6"], [0.625, "#4292c6"], [0.75, "#2171b5"], [0.875, "#08519c"], [1, "#08306b"]],
+  Greens: [[0, "#f7fcf5"], [0.25, "#c7e9c0"], [0.5, "#74c476"], [0.75, "#238b45"], [1, "#00441b"]],
+  Viridis: [[0, "#440154"], [0.25, "#3b528b"], [0.5, "#21918c"], [0.75, "#5ec962"], [1, "#fde725"]],
+};
+
+function rgbOf(color: string): [number, number, number] {
+  const hex = color.match(/^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i);
+  if (hex) return [parseInt(hex[1], 16), parseInt(hex[2], 16), parseInt(hex[3], 16)];
+  const rgb = color.match(/^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)/i);
+  if (rgb) return [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])];
+  throw new Error(`colour ${color}: expected #rrggbb or rgb(r, g, b)`);
+}
+
+export function resolveColorScale(scale: string | ColorScale, reverse = false): ColorScale {
+  const stops = typeof scale === "string" ? COLOR_SCALES[scale] : scale;
+  if (!stops) throw new Error(`unknown colour scale "${scale as string}" (known: ${Object.keys(COLOR_SCALES).join(", ")}, or stops [[0, "#rrggbb"], …, [1, "#rrggbb"]])`);
+  return reverse ? stops.map(([t, c]) => [1 - t, c] as [number, string]).reverse() : stops.map(([t, c]) => [t, c] as [number, string]);
+}
+
+/** The colour a scale gives at t ∈ [0, 1] (linear between stops, as plotly draws it). */
+export function colorAt(scale: ColorScale, t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
+  for (let i = 1; i < scale.length; i++) {
+    const [t1, c1] = scale[i];
+    if (x <= t1) {
+      const [t0, c0] = scale[i - 1];
+      const f = t1 === t0 ? 0 : (x - t0) / (t1 - t0);
+      const a = rgbOf(c0);
+      const b = rgbOf(c1);
+      return [0, 1, 2].map((k) => a[k] + f * (b[k] - a[k])) as [number, number, number];
+    }
+  }
+  return rgbOf(scale[scale.length - 1][1]);
+}
+
+/** WCAG relative luminance of an sRGB colour (0 black … 1 white). */
+export function relativeLuminance([r, g, b]: readonly number[]): number {
+  const lin = (v: number) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/** Text colour readable on a background: white on dark cells, near-black on light ones (the higher WCAG contrast). */
+export function textColorOn(background: readonly number[]): string {
+  const l = relativeLuminance(background);
+  // Contrast with white (1.05 / (l + 0.05)) against contrast with #222 ((l + 0.05) / 0.066).
+  return 1.05 / (l + 0.05) > (l + 0.05) / 0.066 ? "white" : "#222";
+}
+
+/** The text colour for a heatmap cell of value `value` on `scale` between zmin and zmax. */
+export function heatmapTextColor(value: number, scale: ColorScale, zmin: number, zmax: number): string {
+  return textColorOn(colorAt(scale, zmax === zmin ? 0.5 : (value - zmin) / (zmax - zmin)));
+}
+
+export interface HeatmapOptions extends FigureOptions {
+  /** A named scale (COLOR_SCALES) or explicit stops; default RdBu (low red, middle white, high blue). */
+  colorscale?: string | ColorScale;
+  reversescale?: boolean;
+  zmin?: number;
+  zmax?: number;
+  /** Write each cell's value (default true), in a colour readable on the cell. */
+  annotate?: boolean;
+  digits?: number;
+  /** Text per cell instead of the value (e.g. "12<br>40%"). */
+  text?: readonly (readonly string[])[];
+  fontSize?: number;
+}
+
+/**
+ * A heatmap whose numbers stay readable: each cell's text is white on dark cells and dark on light ones, from the
+ * colour the scale gives that cell.
+ */
 export function heatmap(
   z: readonly (readonly number[])[],
   xLabels: readonly string[],
   yLabels: readonly string[],
-  options: FigureOptions & { colorscale?: string; zmin?: number; zmax?: number; annotate?: boolean; digits?: number } = {},
+  options: HeatmapOptions = {},
 ): PlotlyFigure {
+  const finite = z.flat().filter((v) => Number.isFinite(v));
+  const zmin = options.zmin ?? Math.min(...finite);
+  const zmax = options.zmax ?? Math.max(...finite);
+  const scale = resolveColorScale(options.colorscale ?? "RdBu", options.reversescale ?? false);
   const annotations = options.annotate === false
     ? []
     : z.flatMap((row, i) =>
-        row.map((value, j) => ({ x: xLabels[j], y: yLabels[i], text: formatNumber(value, options.digits ?? 2), showarrow: false, font: { size: 10 } })),
+        row.map((value, j) => ({
+          x: xLabels[j],
+          y: yLabels[i],
+          text: options.text?.[i]?.[j] ?? formatNumber(value, options.digits ?? 2),
+          showarrow: false,
+          font: { size: options.fontSize ?? 10, color: heatmapTextColor(value, scale, zmin, zmax) },
+        })),
       );
   return {
-    data: [{ type: "heatmap", z, x: xLabels, y: yLabels, colorscale: options.colorscale ?? "RdBu", zmin: options.zmin, zmax: options.zmax, reversescale: options.colorscale === undefined }],
-    layout: { ...baseLayout(options), annotations, yaxis: { autorange: "reversed", automargin: true, title: { text: options.yLabel ?? "" } } },
+    data: [{ type: "heatmap", z, x: xLabels, y: yLabels, colorscale: scale, zmin, zmax }],
+    layout: { ...baseLayout(options), annotations, yaxis: { autorange: "reversed", automargin: true, title: { text: options.yLabel ?? "" }, ...PLAIN_TICKS } },
   };
 }
 

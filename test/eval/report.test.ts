@@ -87,7 +87,7 @@ test("confusion matrix figure and HTML: row share as colour, counts and percenta
   assert.equal(trace.zmax, 1);
   const annotations = figure.layout.annotations as { x: string; y: string; text: string }[];
   assert.equal(annotations.length, 9);
-  assert.deepEqual(annotations.find((a) => a.y === "medium" && a.x === "low"), { x: "low", y: "medium", text: "2<br>40%", showarrow: false, font: { size: 13, color: "black" } });
+  assert.deepEqual(annotations.find((a) => a.y === "medium" && a.x === "low"), { x: "low", y: "medium", text: "2<br>40%", showarrow: false, font: { size: 13, color: "#222" } });
   const normalized = confusionMatrixFigure(counts, CLASSES, { normalized: true });
   assert.equal((normalized.layout.annotations as { text: string }[])[0].text, "0.75");
   const html = confusionMatrixHtml(counts, CLASSES);
