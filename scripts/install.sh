@@ -23,12 +23,15 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# apt_get: apt-get that waits for another apt/dpkg process's lock instead of failing (scripts/apt-get-wait.sh).
+source scripts/apt-get-wait.sh
+
 if ((${#missing[@]})); then
   sudo=""
   if [[ "$(id -u)" != 0 ]]; then sudo="sudo"; fi
   echo "Installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20 || (a===20 && b<19)) { console.error("Node.js >= 20.19 is needed (found " + process.version + ")"); process.exit(1) }'

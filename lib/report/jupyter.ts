@@ -34,7 +34,10 @@ export function kernelInstalled(): boolean {
   return spec.argv?.[0] === KERNEL_LAUNCHER;
 }
 
-/** Register the tslab kernel project-locally (`tslab install --prefix .jupyter`) with the root-starting launcher. */
+/**
+ * Register the tslab kernel project-locally (`tslab install --prefix .jupyter`) with the root-starting launcher, and
+ * only it: the JavaScript kernel tslab's installer adds (jslab) is removed.
+ */
 export function installKernel(env: NodeJS.ProcessEnv = process.env): void {
   const python = jupyterPython(env);
   const check = spawnSync(python, ["-c", "import jupyter_client, nbconvert, ipykernel"], { encoding: "utf8" });
@@ -52,4 +55,7 @@ export function installKernel(env: NodeJS.ProcessEnv = process.env): void {
   );
   if (result.status !== 0) throw new Error(`tslab install failed:\n${result.stdout}\n${result.stderr}`);
   if (!kernelInstalled()) throw new Error(`tslab install did not write ${kernelSpecFile()}`);
+  // tslab's installer also registers "jslab", a JavaScript kernel; the notebooks are TypeScript, and a second kernel
+  // in Jupyter's launcher that nothing uses only raises questions.
+  fs.rmSync(path.join(JUPYTER_DATA_DIR, "kernels", "jslab"), { recursive: true, force: true });
 }
