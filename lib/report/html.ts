@@ -11,8 +11,9 @@ export const REPORT_STYLE_ID = "poi-report-style";
 
 /**
  * How a handed-in report reads on paper-width screens: long code lines and long printed lines wrap instead of
- * running off the right edge (nbconvert's template keeps them on one line); wide outputs scroll inside their cell;
- * plotly figures fill the width; an injected-parameters cell (papermill's convention) is marked as such.
+ * running off the right edge (nbconvert's template keeps them on one line); tables keep words whole (a wide table
+ * scrolls inside its cell instead of breaking headers mid-word) and sit at the left like the text; an
+ * injected-parameters cell (papermill's convention) is marked as such.
  */
 export const REPORT_CSS = `
 .jp-InputArea-editor .highlight pre, .jp-InputArea-editor pre, .jp-RenderedText pre, .jp-OutputArea-output pre {
@@ -21,8 +22,10 @@ export const REPORT_CSS = `
 .jp-OutputArea-output { overflow-x: auto; max-width: 100%; }
 .jp-RenderedHTMLCommon figure.poi-captioned { margin: 0.6em 0; }
 .jp-RenderedHTMLCommon figcaption.poi-caption { max-width: 60em; }
+.jp-RenderedHTMLCommon table { margin-left: 0; }
 .jp-RenderedHTMLCommon table.poi-table { table-layout: auto; margin: 0; }
-.jp-RenderedHTMLCommon table.poi-table td, .jp-RenderedHTMLCommon table.poi-table th { max-width: 40em; overflow-wrap: anywhere; }
+.jp-RenderedHTMLCommon table.poi-table th { white-space: nowrap; }
+.jp-RenderedHTMLCommon table.poi-table td { max-width: 40em; }
 .celltag_injected-parameters .jp-InputArea-editor { border-left: 4px solid #e69f00; }
 .celltag_injected-parameters .jp-InputArea-editor::before { content: "injected parameters"; display: block; font: 11px sans-serif; color: #8a5300; padding: 2px 6px; }
 `;

@@ -27,7 +27,7 @@ export async function imageGridHtml(items: readonly GridItem[], options: { size?
       const url = await thumbnailDataUrl(item.source, size);
       const border = item.border ? `border:3px solid ${item.border};` : "border:1px solid #ddd;";
       return (
-        `<figure style="margin:0;text-align:center;font-size:11px;word-break:break-all">` +
+        `<figure style="margin:0;text-align:center;font-size:11px;overflow-wrap:anywhere">` +
         `<img src="${url}" style="width:${size}px;height:${size}px;object-fit:contain;${border}"/>` +
         `<figcaption>${escapeHtml(item.caption ?? "")}</figcaption></figure>`
       );

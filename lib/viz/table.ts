@@ -39,7 +39,11 @@ export function tableHtml(source: readonly Row[] | ColumnTable, options: TableOp
   const cell = (value: unknown): string => {
     if (typeof value === "number") return `<td style="text-align:right">${escapeHtml(formatNumber(value, options.digits ?? 3))}</td>`;
     if (value === null || value === undefined) return `<td></td>`;
-    return `<td>${escapeHtml(readableValue(value, options.digits ?? 3))}</td>`;
+    const text = readableValue(value, options.digits ?? 3);
+    // Numbers written as text (fixed decimals, percentages) align right like numbers; other text reads left-aligned
+    // (the notebook stylesheet right-aligns every cell otherwise).
+    const align = /^[-+−]?[\d.,]+\s?%?$/.test(text.trim()) ? "right" : "left";
+    return `<td style="text-align:${align}">${escapeHtml(text)}</td>`;
   };
   const more = rows.length > shown.length ? ` (first ${shown.length} of ${rows.length} rows)` : "";
   return captioned(
