@@ -13,7 +13,7 @@ export interface CoverSection {
 /** A run's injected parameters, one `name = value` per line (empty: the notebook's defaults). */
 function parametersHtml(parameters: NotebookRun["parameters"]): string {
   const entries = Object.entries(parameters ?? {});
-  if (entries.length === 0) return `<span style="color:#888;font-family:system-ui,sans-serif">defaults</span>`;
+  if (entries.length === 0) return `<span style="color:#888;font-family:system-ui,sans-serif;font-size:16px">defaults</span>`;
   return entries.map(([name, value]) => `${escapeHtml(name)} = ${escapeHtml(JSON.stringify(value))}`).join("<br>");
 }
 
@@ -40,7 +40,7 @@ export function writeIndexPage(reportsDir: string, runs: readonly NotebookRun[],
 <html lang="en"><head><meta charset="utf-8"><title>POI engagement — coursework report</title>
 <style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.params{font-family:monospace;font-size:12px;overflow-wrap:anywhere}</style></head>
+td.params{font-family:monospace;font-size:13px;overflow-wrap:anywhere}th{white-space:nowrap}</style></head>
 <body>
 <h1>Predicting the engagement of tourist points of interest</h1>
 <p><b>Task.</b> Predict the engagement level (low / medium / high) of a tourist point of interest from its photo and
