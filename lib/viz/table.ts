@@ -96,9 +96,9 @@ export function tableText(source: readonly Row[] | ColumnTable, options: TableOp
 function significant(value: number, digits: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value)) return value.toLocaleString("en-US");
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e7)) return value.toExponential(digits - 1);
-  return String(Number(value.toPrecision(digits)));
+  const rounded = Number(value.toPrecision(digits));
+  // JavaScript's own shortest form: 0.0001, 1.5e-7; exponents only for the very large.
+  return Math.abs(rounded) >= 1e7 ? rounded.toExponential() : String(rounded);
 }
 
 /**

@@ -45,7 +45,7 @@ test("fitted objects read as sentences, not raw JSON", () => {
   );
   assert.equal(describeFitted({ k: 3, centroids: [[-1.77351, -79.3404], [23.6359, 126.0867]] }), "k: 3; centroids: 2 × 2: (-1.774, -79.34), (23.64, 126.1)");
   assert.equal(describeFitted([{ op: "hflip", p: 0.5 }, { op: "rotate", degrees: 36, fill: "reflect" }]), "hflip(p 0.5), rotate(degrees 36, fill reflect)");
-  assert.equal(describeFitted({ Visits: 10005, lr: 0.000123 }), "Visits: 10,005; lr: 1.230e-4");
+  assert.equal(describeFitted({ Visits: 10005, lr: 0.000123 }), "Visits: 10,005; lr: 0.000123");
   assert.equal(describeFitted([]), "none");
   assert.equal(tableText([{ state: { mean: 1.5, tags: ["x", "y"] } }]).split("\n")[1], "mean: 1.500; tags: [x, y]");
 });
