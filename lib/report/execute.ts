@@ -53,6 +53,8 @@ export async function executeNotebook(notebook: string, options: ExecuteOptions 
   const executed = path.join(options.executedDir ?? outputsDir("notebooks"), `${name}.ipynb`);
   const parameters = options.parameters && Object.keys(options.parameters).length > 0 ? options.parameters : undefined;
   const source = injectParameters(readNotebook(notebook), parameters ?? {}, notebook);
+  // papermill's record of the run in the output notebook's metadata, so tools that read papermill's outputs work.
+  source.metadata = { ...source.metadata, papermill: { parameters: parameters ?? {}, input_path: notebook, output_path: executed } };
   const title = notebookTitle(source, notebook);
   // The kernel runs the injected copy, written where the executed notebook goes (and then overwritten by it).
   fs.mkdirSync(path.dirname(executed), { recursive: true });

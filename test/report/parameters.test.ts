@@ -117,12 +117,16 @@ test("a parameterised run shadows the defaults in the kernel, is named after its
   const defaults = await executeNotebook(file, { reportsDir: dir });
   assert.ok(defaults.ok, defaults.error);
   assert.match(fs.readFileSync(defaults.html, "utf8"), /data=default\/path epochs=20 classes=null backbone=MOBILENET-V2/);
-  const run = await executeNotebook(file, { reportsDir: dir, label: "other", parameters: { data: "x/y.csv", epochs: 5, classes: ["a", "b"], backbone: "small-cnn" } });
+  const run = await executeNotebook(file, { reportsDir: dir, executedDir: dir + "-executed", label: "other", parameters: { data: "x/y.csv", epochs: 5, classes: ["a", "b"], backbone: "small-cnn" } });
   assert.ok(run.ok, run.error);
   assert.equal(run.html, path.join(dir, "11_params-other.html"));
   const html = fs.readFileSync(run.html, "utf8");
   assert.match(html, /data=x\/y\.csv epochs=50 classes=\[(&quot;|&#34;)a(&quot;|&#34;),(&quot;|&#34;)b(&quot;|&#34;)\] backbone=SMALL-CNN/);
   assert.match(html, /injected-parameters|Parameters \(injected/);
+  const executed = JSON.parse(fs.readFileSync(path.join(dir, "..", path.basename(dir) + "-executed", "11_params-other.ipynb"), "utf8")) as Notebook;
+  assert.deepEqual((executed.metadata.papermill as { parameters: unknown }).parameters, { data: "x/y.csv", epochs: 5, classes: ["a", "b"], backbone: "small-cnn" });
+  assert.deepEqual(executed.cells[2].metadata.tags, ["injected-parameters"]);
+  assert.ok(executed.cells[3].outputs!.length > 0, "the executed notebook holds the outputs");
   const wrongType = await executeNotebook(file, { reportsDir: dir, label: "bad", parameters: { epochs: "many" } });
   assert.equal(wrongType.ok, false);
   assert.match(wrongType.error ?? "", /Type 'string' is not assignable to type 'number'/);
