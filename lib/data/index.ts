@@ -24,3 +24,4 @@ export * from "./image-folder";
 export * from "./image-table";
 export * from "./idx";
 export * from "./bmp";
+export * from "./item-audit";

@@ -32,6 +32,9 @@
  *   summaryRow("subset [0,1,2,5,6]", result);             // the ODIR-style row: train/val/test accuracy, macro F1 / precision / recall
  * Class subsets: loadDataset(path, { classes: [...] }) or selectClasses(ds, [...]) (lib/data); dropped rows are counted.
  *
+ * A dataset at a glance (notebook 11): classCountRows(ds), sampleItemsPerClass(ds, 8, seed), seededSample(n, size, seed),
+ * classImageRows(auditItemImages(ds, indices), ds.classes), metadataRows(ds).
+ *
  * Choosing and rebuilding the best run (notebook 07): on validation/CV scores, never test.
  *   const chosen = chooseBestRun(["05_fusion_models", "06_tuning"]);        // throws clearly when nothing is tracked
  *   const recipe = recipeFromRun(chosen.run);
@@ -52,3 +55,4 @@ export * from "./tuning-objective";
 export * from "./best-run";
 export * from "./rebuild";
 export * from "./classification";
+export * from "./dataset-overview";
