@@ -38,9 +38,9 @@ export function writeIndexPage(reportsDir: string, runs: readonly NotebookRun[],
   ].join("\n");
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>POI engagement — coursework report</title>
-<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
+<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.params{font-family:monospace;font-size:13px;overflow-wrap:anywhere}th{white-space:nowrap}</style></head>
+td.params{font-family:monospace;font-size:13px;white-space:nowrap}th{white-space:nowrap}</style></head>
 <body>
 <h1>Predicting the engagement of tourist points of interest</h1>
 <p><b>Task.</b> Predict the engagement level (low / medium / high) of a tourist point of interest from its photo and
