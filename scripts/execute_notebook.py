@@ -13,7 +13,7 @@ import time
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
 
 
@@ -25,9 +25,11 @@ def main() -> int:
     code_cells = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     started = time.time()
     cell_started = [started]
+    running = [None]
 
     def on_cell_start(cell, cell_index):
         cell_started[0] = time.time()
+        running[0] = cell
 
     def on_cell_executed(cell, cell_index, execute_reply):
         if cell.cell_type != "code":
@@ -46,6 +48,13 @@ def main() -> int:
     status = 0
     try:
         client.execute()
+    except (CellTimeoutError, DeadKernelError) as stopped:
+        # No error output to show: say which cell and why, and still write the partial notebook and report.
+        status = 1
+        what = f"timed out after {timeout} s" if isinstance(stopped, CellTimeoutError) else "stopped: the kernel died"
+        print(f"[{name}] a cell {what}:", file=sys.stderr)
+        if running[0] is not None:
+            print("----- cell -----\n" + running[0].source, file=sys.stderr)
     except CellExecutionError:
         status = 1
         failed = next(

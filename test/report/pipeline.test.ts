@@ -61,3 +61,14 @@ test("a failing cell fails the run and reports the error", { timeout: 240_000 },
   assert.equal(run.ok, false);
   assert.match(run.error ?? "", /boom in cell/);
 });
+
+test("a cell that runs past the cell timeout fails the run with its source, and the partial report is still written", { timeout: 240_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-"));
+  const file = path.join(dir, "03_slow.ipynb");
+  writeNotebook(file, notebook([`console.log("before");`, `await new Promise((resolve) => setTimeout(resolve, 120_000));`]));
+  const run = await executeNotebook(file, { reportsDir: dir, cellTimeout: 20 });
+  assert.equal(run.ok, false);
+  assert.match(run.error ?? "", /a cell timed out after 20 s/);
+  assert.match(run.error ?? "", /setTimeout\(resolve, 120_000\)/);
+  assert.match(fs.readFileSync(run.html, "utf8"), /before/);
+});
