@@ -19,7 +19,8 @@ import { createRng, type Rng } from "../util/random";
 import { progressLogger, type Callback, type EpochRecord, type TrainingContext } from "./callbacks";
 import { computeClassWeights, type ClassWeightSpec } from "./class-weights";
 import { trainableVariables } from "./freeze";
-import { categoricalCrossEntropy, crossEntropyPerSample, smoothedOneHot, type LossOptions } from "./losses";
+import { compileDenseSteps, type DenseSteps } from "./dense-steps";
+import { categoricalCrossEntropy, crossEntropyPerSample, smoothedOneHot, smoothedTargets, type LossOptions } from "./losses";
 import { accuracy, f1Macro } from "./metrics";
 import { createOptimizer, type OptimizerSpec, type TrainOptimizer } from "./optimizers";
 import { withSeed } from "./seed";
@@ -63,6 +64,11 @@ export interface FitOptions {
   numClasses?: number;
   /** Stops cleanly between batches when aborted (History.interrupted = true). */
   signal?: AbortSignal;
+  /**
+   * Train small dense networks with the JS training step of dense-steps.ts (default true): used when the model
+   * has only the layers it supports, `x` is tensors and fit creates the optimiser; else the TensorFlow.js step.
+   */
+  fastPath?: boolean;
 }
 
 export interface History {
@@ -73,6 +79,8 @@ export interface History {
   interrupted: boolean;
   /** Total wall time, seconds. */
   seconds: number;
+  /** Which training step ran: "dense" (dense-steps.ts) or "ops" (TensorFlow.js ops). */
+  step: "dense" | "ops";
 }
 
 function isBatchSource(x: Inputs): x is BatchSource {
@@ -215,6 +223,15 @@ function range(start: number, end: number): number[] {
   return out;
 }
 
+/** The JS training step for this model and data, or null where it does not apply (see dense-steps.ts). */
+function denseStepsFor(model: tf.LayersModel, x: Inputs, batchSize: number, fromLogits: boolean, optimizer: TrainOptimizer): DenseSteps | null {
+  if (isBatchSource(x)) return null;
+  const tensors = Array.isArray(x) ? x : [x];
+  if (tensors.some((t) => t.dtype !== "float32" || t.rank !== 2)) return null;
+  const compiled = compileDenseSteps(model, tensors.map((t) => t.dataSync() as Float32Array), { maxBatch: batchSize, fromLogits, optimizer });
+  return "unsupported" in compiled ? null : compiled;
+}
+
 /** Trains `model` in place; returns the per-epoch history. */
 export async function fit(model: tf.LayersModel, options: FitOptions): Promise<History> {
   const started = performance.now();
@@ -250,7 +267,8 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
   const callbacks: Callback[] = [...(options.callbacks ?? [])];
   if ((options.verbose ?? 1) === 1) callbacks.push(progressLogger());
   const ctx: TrainingContext = { model, optimizer, epochs: options.epochs, stepsPerEpoch, history: [], stopTraining: false };
-  const history: History = { records: ctx.history, interrupted: false, seconds: 0 };
+  const dense = ownsOptimizer && options.fastPath !== false && !((options.loss?.focalGamma ?? 0) > 0) ? denseStepsFor(model, options.x, batchSize, fromLogits, optimizer) : null;
+  const history: History = { records: ctx.history, interrupted: false, seconds: 0, step: dense ? "dense" : "ops" };
   let failure: unknown;
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
@@ -258,8 +276,15 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
       const epochStart = performance.now();
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
       // Re-read every epoch so a callback may unfreeze layers for fine-tuning part-way through.
+      const previous = variables;
       variables = trainableVariables(model);
       if (variables.length === 0) throw new Error(`fit: model ${model.name} has no trainable weights at epoch ${epoch} (all frozen?)`);
+      if (dense) {
+        if (variables.length !== previous.length || variables.some((v, i) => v !== previous[i])) {
+          throw new Error(`fit: the trainable weights of ${model.name} changed at epoch ${epoch}; pass fastPath: false to train with changing weights`);
+        }
+        dense.load();
+      }
       const order = options.sampling === "balanced" ? balancedOrder(labels, numClasses, shuffleRng) : options.shuffle === false ? range(0, n) : shuffleRng.shuffle(range(0, n));
       const seenLabels: number[] = [];
       const seenPredictions: number[] = [];
@@ -273,6 +298,17 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
         for (const cb of callbacks) await cb.onBatchBegin?.(step, ctx);
         const indices = order.slice(b * batchSize, (b + 1) * batchSize);
         const batchLabels = Int32Array.from(indices, (i) => labels[i]);
+        if (dense) {
+          const targets = smoothedTargets(batchLabels, numClasses, labelSmoothing);
+          const weights = classWeights ? Float32Array.from(batchLabels, (l) => classWeights[l]) : null;
+          const result = dense.step(indices, targets, weights, dropoutRng);
+          lossSum += result.loss * indices.length;
+          for (let i = 0; i < indices.length; i++) {
+            seenLabels.push(batchLabels[i]);
+            seenPredictions.push(result.predicted[i]);
+          }
+          continue;
+        }
         const inputs = gatherInputs(options.x, indices, { epoch, training: true });
         const [lossValue, argmax] = withSeed(dropoutRng, () =>
           tf.tidy(() => {
@@ -303,6 +339,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
         }
         tf.dispose([lossValue, argmax]);
       }
+      dense?.store();
       if (history.interrupted && seenLabels.length === 0) break;
       let val: EvaluationResult | null = null;
       if (options.validation && valLabels) {

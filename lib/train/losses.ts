@@ -21,6 +21,11 @@ const EPSILON = 1e-7;
 
 /** One-hot targets with label smoothing, shape [n, numClasses]. */
 export function smoothedOneHot(labels: ArrayLike<number>, numClasses: number, labelSmoothing = 0): tf.Tensor2D {
+  return tf.tensor2d(smoothedTargets(labels, numClasses, labelSmoothing), [labels.length, numClasses]);
+}
+
+/** The values of `smoothedOneHot`, row-major. */
+export function smoothedTargets(labels: ArrayLike<number>, numClasses: number, labelSmoothing = 0): Float32Array {
   if (labelSmoothing < 0 || labelSmoothing >= 1) throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
   const data = new Float32Array(labels.length * numClasses).fill(labelSmoothing / numClasses);
   for (let i = 0; i < labels.length; i++) {
@@ -30,7 +35,7 @@ export function smoothedOneHot(labels: ArrayLike<number>, numClasses: number, la
     }
     data[i * numClasses + label] += 1 - labelSmoothing;
   }
-  return tf.tensor2d(data, [labels.length, numClasses]);
+  return data;
 }
 
 /** Per-sample cross-entropy (focal when `focalGamma` > 0), shape [n]. */

@@ -1,0 +1,625 @@
+/**
+ * Training steps for small dense networks without per-op overhead: the fit loop's fast path.
+ *
+ * The fusion networks (Dense → BatchNorm → ReLU → Dropout blocks, Concatenate, a softmax head) are tiny: a batch
+ * of 32 is about a million multiply-adds, so with TensorFlow.js ops a step is dominated by dispatching ~400 small
+ * ops (forward, tape, gradients, one optimiser update per variable) rather than by arithmetic. Here the whole step —
+ * forward in training mode, backward, the optimiser update — runs as plain loops over Float32Arrays, with the
+ * weights, BatchNorm moving statistics and optimiser moments kept in JS during an epoch and written back to the
+ * model's variables at its end (before validation and callbacks see the model).
+ *
+ * The arithmetic is the same as the TensorFlow.js path (fit.ts' generic step), operation for operation:
+ * - dropout masks are drawn exactly as tf.dropout draws them (one `Math.random()` per Dropout layer, in
+ *   tfjs-layers' execution order, seeding tf.randomUniform), so the same seed drops the same units;
+ * - BatchNorm uses the batch's mean and biased variance, moving averages updated as tfjs-layers does
+ *   (m ← m − (m − μ)·(1 − momentum)), and its full gradient (through μ and σ², as autodiff of tf.moments gives);
+ * - the loss is lib/train's categorical cross-entropy (label smoothing, sample weights, probabilities normalised and
+ *   clipped to [1e-7, 1 − 1e-7], or log-softmax of logits) with the gradient of that exact chain;
+ * - the optimisers (Adam, AdamW, SGD) repeat optimizers.ts' float32 operation sequence (Math.fround per op).
+ * Sums (matrix products, batch statistics) are accumulated in float64 instead of XNNPACK's float32, so results
+ * agree with the op-based path to float32 rounding per step (tested), not bit for bit.
+ *
+ * Supported layers: InputLayer, Dense (linear / relu; softmax as the last layer), BatchNormalization (over the
+ * features of a rank-2 input), Activation (linear / relu; softmax last), Dropout, Concatenate (last axis); no
+ * regularisers or constraints; one output; every weight trainable. Anything else: `compileDenseSteps` returns
+ * null and fit uses the op-based step.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../util/random";
+import type { OptimizerSpec, TrainOptimizer } from "./optimizers";
+
+const f = Math.fround;
+const EPSILON = 1e-7;
+
+/** A weight as the layer holds it (tfjs-layers' LayerVariable). */
+interface LayerWeight {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): unknown;
+  readonly shape: number[];
+  readonly trainable: boolean;
+}
+
+interface Param {
+  weight: LayerWeight;
+  value: Float32Array;
+  grad: Float64Array;
+  /** Optimiser moments (Adam: m, v; SGD with momentum: velocity). */
+  m: Float32Array;
+  v: Float32Array;
+  /** Rank ≥ 2: decayed by AdamW (optimizers.ts' rule). */
+  kernel: boolean;
+}
+
+interface Tensor2 {
+  /** Row-major [rows, width]; sized for the largest batch. */
+  data: Float32Array;
+  width: number;
+}
+
+type Op =
+  | { kind: "dense"; input: number; output: number; kernel: Param; bias: Param | null; relu: boolean }
+  | { kind: "batchnorm"; input: number; output: number; gamma: Param | null; beta: Param | null; movingMean: Param; movingVariance: Param; epsilon: number; momentum: number; xhat: Float32Array; invStd: Float64Array }
+  | { kind: "relu"; input: number; output: number }
+  | { kind: "dropout"; input: number; output: number; rate: number; multiplier: Float32Array }
+  | { kind: "concat"; inputs: number[]; output: number };
+
+interface SymbolicLike {
+  name: string;
+  inputs: SymbolicLike[];
+  sourceLayer: tf.layers.Layer;
+  shape: Array<number | null>;
+}
+
+export interface DenseStepResult {
+  /** Mean loss of the batch (sample weights applied, as the op-based step). */
+  loss: number;
+  /** argmax of the model's output per row. */
+  predicted: Int32Array;
+}
+
+export interface DenseSteps {
+  /** Copy the model's weights (and moving statistics) into the step's arrays: call before training resumes. */
+  load(): void;
+  /** Write the step's weights back into the model's variables. */
+  store(): void;
+  /** One training step on `rows` (indices into the inputs given to compileDenseSteps). */
+  step(rows: readonly number[], targets: Float32Array, sampleWeights: Float32Array | null, dropoutRng: Rng): DenseStepResult;
+  /** Free nothing but the references (all memory is JS). */
+  readonly parameterCount: number;
+}
+
+/**
+ * tfjs-layers' execution order of a functional model (executor.ts' depth-first topological sort from the output,
+ * pushing each tensor's inputs in order and visiting the last pushed first): the order in which Dropout layers
+ * draw their seeds.
+ */
+function executionOrder(output: SymbolicLike, feeds: Set<string>): SymbolicLike[] {
+  const visited = new Set<string>(feeds);
+  const sorted: SymbolicLike[] = [];
+  const stack: SymbolicLike[] = [output];
+  const marks: number[] = [];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (visited.has(top.name)) {
+      stack.pop();
+      continue;
+    }
+    const marked = marks[marks.length - 1] === stack.length - 1;
+    if (top.inputs.length === 0 || marked) {
+      stack.pop();
+      sorted.push(top);
+      visited.add(top.name);
+      if (marked) marks.pop();
+    } else {
+      marks.push(stack.length - 1);
+      for (const input of top.inputs) if (!visited.has(input.name)) stack.push(input);
+    }
+  }
+  return sorted;
+}
+
+function configOf(layer: tf.layers.Layer): Record<string, unknown> {
+  return layer.getConfig() as Record<string, unknown>;
+}
+
+/** Why the layer cannot run on the fast path, or null when it can. */
+function unsupported(layer: tf.layers.Layer): string | null {
+  const config = configOf(layer);
+  for (const key of ["kernelRegularizer", "biasRegularizer", "activityRegularizer", "betaRegularizer", "gammaRegularizer", "kernelConstraint", "biasConstraint", "betaConstraint", "gammaConstraint"]) {
+    if (config[key] != null) return `${layer.name}: ${key}`;
+  }
+  if (!layer.trainable) return `${layer.name} is frozen`;
+  return null;
+}
+
+function makeParam(weight: LayerWeight): Param {
+  const size = weight.shape.reduce((a, b) => a * b, 1);
+  return { weight, value: new Float32Array(size), grad: new Float64Array(size), m: new Float32Array(size), v: new Float32Array(size), kernel: weight.shape.length >= 2 };
+}
+
+/**
+ * The fast training step for `model` on `inputs` (one Float32Array per model input, row-major), or null with the
+ * reason when the model has a layer or setting it does not support.
+ */
+export function compileDenseSteps(
+  model: tf.LayersModel,
+  inputs: readonly Float32Array[],
+  options: { maxBatch: number; fromLogits: boolean; optimizer: TrainOptimizer },
+): DenseSteps | { unsupported: string } {
+  if (model.outputs.length !== 1) return { unsupported: "more than one output" };
+  if (!["adam", "adamw", "sgd"].includes(options.optimizer.spec.name)) return { unsupported: `optimizer ${options.optimizer.spec.name}` };
+  const feeds = new Set(model.inputs.map((t) => t.name));
+  const order = executionOrder(model.outputs[0] as unknown as SymbolicLike, feeds);
+  const batch = options.maxBatch;
+  const tensors: Tensor2[] = [];
+  const slot = new Map<string, number>();
+  const widthOf = (t: SymbolicLike): number => {
+    if (t.shape.length !== 2 || typeof t.shape[1] !== "number") throw new Error("rank");
+    return t.shape[1];
+  };
+  const newTensor = (width: number): number => {
+    tensors.push({ data: new Float32Array(batch * width), width });
+    return tensors.length - 1;
+  };
+  const modelInputs: number[] = [];
+  for (let i = 0; i < model.inputs.length; i++) {
+    const t = model.inputs[i] as unknown as SymbolicLike;
+    if (t.shape.length !== 2 || typeof t.shape[1] !== "number") return { unsupported: `input ${t.name} is not [batch, features]` };
+    const id = newTensor(t.shape[1]);
+    slot.set(t.name, id);
+    modelInputs.push(id);
+    if (inputs[i].length % t.shape[1] !== 0) return { unsupported: `input ${i} size` };
+  }
+  const ops: Op[] = [];
+  const params: Param[] = [];
+  let finalActivation: "linear" | "softmax" = "linear";
+  const outputName = (model.outputs[0] as unknown as SymbolicLike).name;
+  for (const t of order) {
+    if (feeds.has(t.name)) continue;
+    const layer = t.sourceLayer;
+    const className = layer.getClassName();
+    if (className === "InputLayer") continue;
+    const reason = unsupported(layer);
+    if (reason) return { unsupported: reason };
+    if (t.shape.length !== 2 || typeof t.shape[1] !== "number") return { unsupported: `${layer.name}: output is not [batch, features]` };
+    if (t.inputs.some((i) => !slot.has(i.name))) return { unsupported: `${layer.name}: input not computed` };
+    const config = configOf(layer);
+    const isOutput = t.name === outputName;
+    const inputIds = t.inputs.map((i) => slot.get(i.name) as number);
+    const width = widthOf(t);
+    let activation = (config.activation as string | undefined) ?? "linear";
+    if (className === "Dense" || className === "Activation") {
+      if (activation === "softmax" && isOutput) {
+        finalActivation = "softmax";
+        activation = "linear";
+      }
+      if (activation !== "linear" && activation !== "relu") return { unsupported: `${layer.name}: activation ${activation}` };
+    }
+    const weights = layer.weights as unknown as LayerWeight[];
+    if (className === "Dense") {
+      if (t.inputs.length !== 1) return { unsupported: `${layer.name}: inputs` };
+      const kernel = makeParam(weights[0]);
+      const bias = config.useBias ? makeParam(weights[1]) : null;
+      params.push(kernel, ...(bias ? [bias] : []));
+      const output = newTensor(width);
+      ops.push({ kind: "dense", input: inputIds[0], output, kernel, bias, relu: activation === "relu" });
+      slot.set(t.name, output);
+    } else if (className === "Activation") {
+      if (activation === "relu") {
+        const output = newTensor(width);
+        ops.push({ kind: "relu", input: inputIds[0], output });
+        slot.set(t.name, output);
+      } else slot.set(t.name, inputIds[0]);
+    } else if (className === "BatchNormalization") {
+      const axis = config.axis as number | number[];
+      if (!(axis === -1 || axis === 1 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 1)))) return { unsupported: `${layer.name}: axis ${String(axis)}` };
+      let w = 0;
+      const gamma = config.scale ? makeParam(weights[w++]) : null;
+      const beta = config.center ? makeParam(weights[w++]) : null;
+      const movingMean = makeParam(weights[w++]);
+      const movingVariance = makeParam(weights[w++]);
+      params.push(...[gamma, beta].filter((p): p is Param => p !== null));
+      const output = newTensor(width);
+      ops.push({
+        kind: "batchnorm",
+        input: inputIds[0],
+        output,
+        gamma,
+        beta,
+        movingMean,
+        movingVariance,
+        epsilon: config.epsilon as number,
+        momentum: config.momentum as number,
+        xhat: new Float32Array(batch * width),
+        invStd: new Float64Array(width),
+      });
+      slot.set(t.name, output);
+    } else if (className === "Dropout") {
+      const rate = config.rate as number;
+      if (config.noiseShape != null || config.seed != null) return { unsupported: `${layer.name}: noiseShape/seed` };
+      if (rate > 0 && rate < 1) {
+        const output = newTensor(width);
+        ops.push({ kind: "dropout", input: inputIds[0], output, rate, multiplier: new Float32Array(batch * width) });
+        slot.set(t.name, output);
+      } else if (rate === 0) slot.set(t.name, inputIds[0]);
+      else return { unsupported: `${layer.name}: rate ${rate}` };
+    } else if (className === "Concatenate") {
+      const axis = config.axis as number;
+      if (axis !== -1 && axis !== 1) return { unsupported: `${layer.name}: axis ${axis}` };
+      const output = newTensor(width);
+      ops.push({ kind: "concat", inputs: inputIds, output });
+      slot.set(t.name, output);
+    } else return { unsupported: `layer ${layer.name} (${className})` };
+  }
+  const outputSlot = slot.get(outputName);
+  if (outputSlot === undefined) return { unsupported: "output not computed" };
+  const fromLogits = options.fromLogits;
+  if (fromLogits === (finalActivation === "softmax")) return { unsupported: "loss/output activation mismatch" };
+  const trainable = new Set(model.trainableWeights as unknown as LayerWeight[]);
+  for (const p of params) if (!trainable.has(p.weight)) return { unsupported: "a frozen weight" };
+  if (trainable.size !== params.length) return { unsupported: "trainable weights outside the supported layers" };
+
+  // Gradient buffers per tensor (float64), and which tensors need one (not the model inputs).
+  const grads = tensors.map((t) => new Float64Array(batch * t.width));
+  const isInput = new Set(modelInputs);
+  const classes = tensors[outputSlot].width;
+  const probabilities = new Float64Array(batch * classes);
+  const widest = Math.max(...tensors.map((t) => t.width));
+  const transposedKernel = new Float64Array(widest * widest);
+  const transposedInput = new Float64Array(batch * widest);
+  const transposedGrad = new Float64Array(batch * widest);
+  const optimizer = options.optimizer;
+  const allWeights: Param[] = [...params];
+  for (const op of ops) if (op.kind === "batchnorm") allWeights.push(op.movingMean, op.movingVariance);
+
+  // Matrix products as dot products with a scalar accumulator (two loads per multiply-add, no stores), which V8
+  // runs about twice as fast as row updates: the forward pass reads the kernel transposed, the kernel gradient reads
+  // x and dy transposed (columns of the batch).
+  function transpose(source: ArrayLike<number>, rows: number, cols: number, target: Float64Array): void {
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) target[c * rows + r] = source[r * cols + c];
+  }
+
+  function denseForward(op: Extract<Op, { kind: "dense" }>, n: number): void {
+    const k = tensors[op.input].width;
+    const u = tensors[op.output].width;
+    const x = tensors[op.input].data;
+    const y = tensors[op.output].data;
+    const wT = transposedKernel;
+    transpose(op.kernel.value, k, u, wT);
+    const bias = op.bias ? op.bias.value : null;
+    const relu = op.relu;
+    for (let r = 0; r < n; r++) {
+      const xr = r * k;
+      const yr = r * u;
+      for (let j = 0; j < u; j++) {
+        let s = bias ? bias[j] : 0;
+        const wr = j * k;
+        for (let i = 0; i < k; i++) s += x[xr + i] * wT[wr + i];
+        y[yr + j] = relu && !(s > 0) ? 0 : s;
+      }
+    }
+  }
+
+  /** dW = xᵀ·dy, db = Σ dy and (unless x is a model input) dx += dy·Wᵀ. */
+  function denseBackward(op: Extract<Op, { kind: "dense" }>, n: number): void {
+    const k = tensors[op.input].width;
+    const u = tensors[op.output].width;
+    const x = tensors[op.input].data;
+    const y = tensors[op.output].data;
+    const dy = grads[op.output];
+    const w = op.kernel.value;
+    const dw = op.kernel.grad;
+    if (op.relu) for (let e = 0; e < n * u; e++) if (!(y[e] > 0)) dy[e] = 0;
+    const xT = transposedInput;
+    const dyT = transposedGrad;
+    transpose(x, n, k, xT);
+    transpose(dy, n, u, dyT);
+    for (let i = 0; i < k; i++) {
+      const xi = i * n;
+      const wr = i * u;
+      for (let j = 0; j < u; j++) {
+        const dj = j * n;
+        let s = 0;
+        for (let r = 0; r < n; r++) s += xT[xi + r] * dyT[dj + r];
+        dw[wr + j] = s;
+      }
+    }
+    if (op.bias) {
+      const db = op.bias.grad;
+      for (let j = 0; j < u; j++) {
+        const dj = j * n;
+        let s = 0;
+        for (let r = 0; r < n; r++) s += dyT[dj + r];
+        db[j] = s;
+      }
+    }
+    if (isInput.has(op.input)) return;
+    const dx = grads[op.input];
+    for (let r = 0; r < n; r++) {
+      const xr = r * k;
+      const dr = r * u;
+      for (let i = 0; i < k; i++) {
+        const wr = i * u;
+        let s = 0;
+        for (let j = 0; j < u; j++) s += dy[dr + j] * w[wr + j];
+        dx[xr + i] += s;
+      }
+    }
+  }
+
+  function batchNormForward(op: Extract<Op, { kind: "batchnorm" }>, n: number): void {
+    const x = tensors[op.input];
+    const y = tensors[op.output];
+    const c = x.width;
+    const decay = f(1 - op.momentum);
+    const mm = op.movingMean.value;
+    const mv = op.movingVariance.value;
+    for (let j = 0; j < c; j++) {
+      let sum = 0;
+      for (let r = 0; r < n; r++) sum += x.data[r * c + j];
+      const mean = f(sum / n);
+      let sq = 0;
+      for (let r = 0; r < n; r++) {
+        const d = f(x.data[r * c + j] - mean);
+        sq += f(d * d);
+      }
+      const variance = f(sq / n);
+      const invStd = 1 / Math.sqrt(variance + op.epsilon);
+      op.invStd[j] = invStd;
+      const g = op.gamma ? op.gamma.value[j] : 1;
+      const b = op.beta ? op.beta.value[j] : 0;
+      for (let r = 0; r < n; r++) {
+        const e = r * c + j;
+        const xhat = (x.data[e] - mean) * invStd;
+        op.xhat[e] = xhat;
+        y.data[e] = g * xhat + b;
+      }
+      // tfjs-layers: value ← value − (value − batch statistic)·(1 − momentum), in float32.
+      mm[j] = f(mm[j] - f(f(mm[j] - mean) * decay));
+      mv[j] = f(mv[j] - f(f(mv[j] - variance) * decay));
+    }
+  }
+
+  function batchNormBackward(op: Extract<Op, { kind: "batchnorm" }>, n: number): void {
+    const c = tensors[op.input].width;
+    const dy = grads[op.output];
+    const dx = isInput.has(op.input) ? null : grads[op.input];
+    for (let j = 0; j < c; j++) {
+      let sumDy = 0;
+      let sumDyXhat = 0;
+      for (let r = 0; r < n; r++) {
+        const e = r * c + j;
+        sumDy += dy[e];
+        sumDyXhat += dy[e] * op.xhat[e];
+      }
+      if (op.gamma) op.gamma.grad[j] = sumDyXhat;
+      if (op.beta) op.beta.grad[j] = sumDy;
+      if (!dx) continue;
+      const scale = ((op.gamma ? op.gamma.value[j] : 1) * op.invStd[j]) / n;
+      for (let r = 0; r < n; r++) {
+        const e = r * c + j;
+        dx[e] += scale * (n * dy[e] - sumDy - op.xhat[e] * sumDyXhat);
+      }
+    }
+  }
+
+  function forward(n: number, dropoutRng: Rng): void {
+    for (const op of ops) {
+      if (op.kind === "dense") denseForward(op, n);
+      else if (op.kind === "batchnorm") batchNormForward(op, n);
+      else if (op.kind === "relu") {
+        const x = tensors[op.input].data;
+        const y = tensors[op.output].data;
+        for (let e = 0; e < n * tensors[op.input].width; e++) y[e] = x[e] > 0 ? x[e] : 0;
+      } else if (op.kind === "dropout") {
+        const width = tensors[op.input].width;
+        const size = n * width;
+        // tf.dropout: multiplier = floor(u + keep) / keep with u ~ U[0, 1) from tf.randomUniform seeded by
+        // Math.random() (replaced by the fit's dropout generator while the op-based step runs).
+        const keep = 1 - op.rate;
+        const keep32 = f(keep);
+        const noise = tf.randomUniform([n, width], 0, 1, "float32", dropoutRng.next());
+        const uniform = noise.dataSync() as Float32Array;
+        noise.dispose();
+        const x = tensors[op.input].data;
+        const y = tensors[op.output].data;
+        for (let e = 0; e < size; e++) {
+          const m = f(Math.floor(f(uniform[e] + keep32)) / keep32);
+          op.multiplier[e] = m;
+          y[e] = f(x[e] * m);
+        }
+      } else {
+        const y = tensors[op.output];
+        let offset = 0;
+        for (const id of op.inputs) {
+          const x = tensors[id];
+          for (let r = 0; r < n; r++) y.data.set(x.data.subarray(r * x.width, (r + 1) * x.width), r * y.width + offset);
+          offset += x.width;
+        }
+      }
+    }
+  }
+
+  function backward(n: number): void {
+    for (let o = ops.length - 1; o >= 0; o--) {
+      const op = ops[o];
+      if (op.kind === "dense") denseBackward(op, n);
+      else if (op.kind === "batchnorm") batchNormBackward(op, n);
+      else if (op.kind === "relu") {
+        if (isInput.has(op.input)) continue;
+        const x = tensors[op.input].data;
+        const dy = grads[op.output];
+        const dx = grads[op.input];
+        for (let e = 0; e < n * tensors[op.input].width; e++) if (x[e] > 0) dx[e] += dy[e];
+      } else if (op.kind === "dropout") {
+        if (isInput.has(op.input)) continue;
+        const dy = grads[op.output];
+        const dx = grads[op.input];
+        for (let e = 0; e < n * tensors[op.input].width; e++) dx[e] += dy[e] * op.multiplier[e];
+      } else {
+        const y = tensors[op.output];
+        const dy = grads[op.output];
+        let offset = 0;
+        for (const id of op.inputs) {
+          const w = tensors[id].width;
+          if (!isInput.has(id)) {
+            const dx = grads[id];
+            for (let r = 0; r < n; r++) for (let j = 0; j < w; j++) dx[r * w + j] += dy[r * y.width + offset + j];
+          }
+          offset += w;
+        }
+      }
+    }
+  }
+
+  /**
+   * Loss of lib/train/losses.ts and its gradient with respect to the last layer's pre-activation (logits), into
+   * grads[outputSlot]. Returns the mean weighted loss.
+   */
+  function lossAndGradient(n: number, targets: Float32Array, sampleWeights: Float32Array | null, predicted: Int32Array): number {
+    const z = tensors[outputSlot as number].data;
+    const dz = grads[outputSlot as number];
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      const base = r * classes;
+      let max = -Infinity;
+      let best = 0;
+      for (let k = 0; k < classes; k++) {
+        if (z[base + k] > max) {
+          max = z[base + k];
+          best = k;
+        }
+      }
+      predicted[r] = best;
+      let sumExp = 0;
+      for (let k = 0; k < classes; k++) {
+        const e = Math.exp(z[base + k] - max);
+        probabilities[base + k] = e;
+        sumExp += e;
+      }
+      for (let k = 0; k < classes; k++) probabilities[base + k] /= sumExp;
+      const weight = (sampleWeights ? sampleWeights[r] : 1) / n;
+      let loss = 0;
+      if (fromLogits) {
+        // −Σ t·log softmax(z); d/dz = p·Σt − t.
+        let sumT = 0;
+        for (let k = 0; k < classes; k++) {
+          const t = targets[base + k];
+          sumT += t;
+          loss -= t * (z[base + k] - max - Math.log(sumExp));
+        }
+        for (let k = 0; k < classes; k++) dz[base + k] = weight * (probabilities[base + k] * sumT - targets[base + k]);
+      } else {
+        // p = softmax(z); q = p / Σp; c = clip(q, ε, 1 − ε); loss = −Σ t·log c. Backward through each step
+        // (the clip passes no gradient outside its range, as tf.clipByValue's gradient).
+        let sumP = 0;
+        for (let k = 0; k < classes; k++) sumP += probabilities[base + k];
+        let gq = 0;
+        const dq = new Float64Array(classes);
+        for (let k = 0; k < classes; k++) {
+          const q = probabilities[base + k] / sumP;
+          const c = Math.min(Math.max(q, EPSILON), 1 - EPSILON);
+          const t = targets[base + k];
+          loss -= t * Math.log(c);
+          dq[k] = q >= EPSILON && q <= 1 - EPSILON ? -t / c : 0;
+          gq += dq[k] * q;
+        }
+        // q = p / s: dp_j = (dq_j − Σ_k dq_k q_k) / s; softmax: dz_j = p_j (dp_j − Σ_k dp_k p_k).
+        let dot = 0;
+        for (let k = 0; k < classes; k++) {
+          dq[k] = (dq[k] - gq) / sumP;
+          dot += dq[k] * probabilities[base + k];
+        }
+        for (let k = 0; k < classes; k++) dz[base + k] = weight * probabilities[base + k] * (dq[k] - dot);
+      }
+      total += loss * (sampleWeights ? sampleWeights[r] : 1);
+    }
+    return total / n;
+  }
+
+  /** optimizers.ts' update, float32 operation for operation. */
+  function applyOptimizer(): void {
+    const spec: OptimizerSpec = optimizer.spec;
+    const lr = f(optimizer.lr);
+    if (spec.name === "sgd") {
+      const momentum = spec.momentum ?? 0;
+      const decay = spec.weightDecay ?? 0;
+      const momentum32 = f(momentum);
+      const decay32 = f(decay);
+      for (const p of params) {
+        const w = p.value;
+        for (let i = 0; i < w.length; i++) {
+          let g = f(p.grad[i]);
+          if (decay > 0) g = f(g + f(w[i] * decay32));
+          if (momentum > 0) {
+            const v = f(f(p.m[i] * momentum32) + g);
+            p.m[i] = v;
+            g = spec.nesterov ? f(g + f(v * momentum32)) : v;
+          }
+          w[i] = f(w[i] - f(g * lr));
+        }
+      }
+      return;
+    }
+    const decoupled = spec.name === "adamw";
+    const beta1 = spec.beta1 ?? 0.9;
+    const beta2 = spec.beta2 ?? 0.999;
+    const epsilon = f(spec.epsilon ?? 1e-8);
+    const decay = spec.weightDecay ?? (decoupled ? 0.01 : 0);
+    iterations++;
+    const c1 = f(1 - Math.pow(beta1, iterations));
+    const c2 = f(1 - Math.pow(beta2, iterations));
+    const [b1, b2, ob1, ob2] = [f(beta1), f(beta2), f(1 - beta1), f(1 - beta2)];
+    const shrink = f(1 - optimizer.lr * decay);
+    const decay32 = f(decay);
+    for (const p of params) {
+      const w = p.value;
+      const shrinkThis = decoupled && decay > 0 && p.kernel;
+      for (let i = 0; i < w.length; i++) {
+        let g = f(p.grad[i]);
+        if (!decoupled && decay > 0) g = f(g + f(w[i] * decay32));
+        const m = f(f(p.m[i] * b1) + f(g * ob1));
+        const v = f(f(p.v[i] * b2) + f(f(g * g) * ob2));
+        p.m[i] = m;
+        p.v[i] = v;
+        const base = shrinkThis ? f(w[i] * shrink) : w[i];
+        const update = f(f(f(m / c1) / f(f(Math.sqrt(f(v / c2))) + epsilon)) * lr);
+        w[i] = f(base - update);
+      }
+    }
+  }
+
+  let iterations = 0;
+  const predictedBuffer = new Int32Array(batch);
+
+  return {
+    parameterCount: params.reduce((a, p) => a + p.value.length, 0),
+    load() {
+      for (const p of allWeights) p.value.set(p.weight.read().dataSync() as Float32Array);
+    },
+    store() {
+      for (const p of allWeights) {
+        // A copy: backends may keep the given array as the tensor's data, which the next steps would then change.
+        const t = tf.tensor(p.value.slice(), p.weight.shape);
+        p.weight.write(t);
+        t.dispose();
+      }
+    },
+    step(rows, targets, sampleWeights, dropoutRng) {
+      const n = rows.length;
+      if (n > batch) throw new Error(`dense steps: batch of ${n} rows, compiled for ${batch}`);
+      modelInputs.forEach((id, i) => {
+        const t = tensors[id];
+        const source = inputs[i];
+        for (let r = 0; r < n; r++) t.data.set(source.subarray(rows[r] * t.width, (rows[r] + 1) * t.width), r * t.width);
+      });
+      forward(n, dropoutRng);
+      for (const g of grads) g.fill(0);
+      const predicted = predictedBuffer.subarray(0, n);
+      const loss = lossAndGradient(n, targets, sampleWeights, predicted);
+      backward(n);
+      applyOptimizer();
+      return { loss, predicted: Int32Array.from(predicted) };
+    },
+  };
+}
