@@ -86,8 +86,8 @@ async function newPreset(seed: number): Promise<object> {
 }
 
 /** The issue's small CNN: conv16-bn-pool-conv32-gap-dense; 256 images 64×64, batch 32, Adam: seconds per epoch. */
-async function smallCnn(runs: number, stockConv: boolean): Promise<object> {
-  const model = smallCnnModel(stockConv);
+async function smallCnn(runs: number, stockLayers: boolean): Promise<object> {
+  const model = smallCnnModel(stockLayers);
   const x = randomTensor([256, 64, 64, 3], 2, -1, 1);
   const labels = createRng(3);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: 256 }, () => labels.int(3)), "int32"), 3);
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   else if (which === "mobilenet-tfjs") result = await mobilenet(runs, "tfjs");
   else if (which === "new-preset") result = await newPreset(seedAt > 0 ? Number(process.argv[seedAt + 1]) : 0);
   else if (which === "smallcnn") result = await smallCnn(runs, false);
-  else if (which === "smallcnn-stock-conv") result = await smallCnn(runs, true);
+  else if (which === "smallcnn-stock-layers") result = await smallCnn(runs, true);
   else if (which === "embed-all") result = await embedAll();
   else throw new Error(`bench/engine/ours.ts: unknown benchmark "${which}" (mobilenet | mobilenet-tfjs | smallcnn | embed-all | new-preset)`);
   console.log(JSON.stringify({ ...result, backend: engine.backend, threads: engine.threads, inference: engine.inference.reason }));

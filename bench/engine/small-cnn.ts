@@ -1,16 +1,18 @@
 import * as tf from "@tensorflow/tfjs";
-import { conv2d } from "../../lib/engine";
+import { batchNormalization, conv2d } from "../../lib/engine";
 
 /**
  * The issue's small CNN (conv16-bn-relu-pool-conv32-relu-gap-dense(3) on 64×64 RGB), compiled with Adam 1e-3 and
  * categorical cross-entropy: what the small_cnn_epoch benchmark trains and profile-smallcnn.ts profiles.
- * `stockConv` builds the convolutions with tf.layers.conv2d instead of lib/engine's conv2d layer.
+ * `stockLayers` builds the convolutions and the batch norm with tf.layers.conv2d / batchNormalization instead of
+ * lib/engine's conv2d / batchNormalization layers (stock layers with faster training paths).
  */
-export function smallCnnModel(stockConv = false): tf.LayersModel {
-  const conv = stockConv ? tf.layers.conv2d : conv2d;
+export function smallCnnModel(stockLayers = false): tf.LayersModel {
+  const conv = stockLayers ? tf.layers.conv2d : conv2d;
+  const norm = stockLayers ? tf.layers.batchNormalization : batchNormalization;
   const input = tf.input({ shape: [64, 64, 3] });
   let h = conv({ filters: 16, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
-  h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
+  h = norm().apply(h) as tf.SymbolicTensor;
   h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
   h = conv({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;

@@ -51,7 +51,7 @@ export { chooseInference, frozenForward, parseInferenceSetting, INFERENCE_SETTIN
 export type { FrozenForward, InferenceChoice, InferenceRuntime } from "./inference";
 export { exportLayersModel, OnnxExportUnsupported } from "./onnx/export";
 export type { OnnxExport, OnnxExportOptions } from "./onnx/export";
-export { conv2d } from "./layers";
+export { conv2d, batchNormalization } from "./layers";
 export { diskModelHandler, loadLayersModelFrom, readModelArtifacts } from "./io";
 export { embedImages, embeddingMatrix, fileContentHash } from "./embed";
 export type { EmbedOptions, EmbedResult, EmbeddingMatrix, ImageAugmentation } from "./embed";

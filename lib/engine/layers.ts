@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { batchNormTraining } from "./kernels/batchnorm";
 
 /**
  * `conv2d`: tf.layers.conv2d for networks trained here. Identical weights, config and saved form (it is a
@@ -39,6 +40,54 @@ export function conv2d(args: ConvArgs): tf.layers.Layer {
       if (internals.useBias && internals.bias) y = tf.add(y, internals.bias.read());
       return internals.activation ? internals.activation.apply(y) : y;
     });
+  };
+  return layer;
+}
+
+type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
+
+/** The parts of tfjs-layers' BatchNormalization the training path reads and updates (protected in its typings). */
+interface BatchNormInternals {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  gamma: { read(): tf.Tensor } | null;
+  beta: { read(): tf.Tensor } | null;
+  movingMean: { read(): tf.Tensor; write(value: tf.Tensor): unknown };
+  movingVariance: { read(): tf.Tensor; write(value: tf.Tensor): unknown };
+}
+
+/**
+ * `batchNormalization`: tf.layers.batchNormalization for networks trained here (a stock layer: same weights, config
+ * and saved form). In training on the wasm backend with our SIMD kernels, the batch statistics, the normalisation and
+ * its gradient run as three passes forward and two backward (kernels/batchnorm.ts' batchNormTraining) instead of
+ * tf.moments + batchNormalization and about ten full-size ops for their gradients; the moving averages are updated
+ * as tfjs-layers does. Everywhere else (inference, other backends, axes other than the last) it is the stock layer.
+ */
+export function batchNormalization(args?: BatchNormArgs): tf.layers.Layer {
+  const layer = tf.layers.batchNormalization(args);
+  const internals = layer as unknown as BatchNormInternals;
+  const owner = layer as unknown as { call: CallFn };
+  const stockCall = owner.call.bind(layer) as CallFn;
+  owner.call = (inputs, kwargs) => {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor;
+    if (!kwargs?.training || (internals.axis !== -1 && internals.axis !== x.rank - 1)) return stockCall(inputs, kwargs);
+    let fusedDone = false;
+    const result = tf.tidy((): tf.Tensor => {
+      const fused = batchNormTraining(x, internals.scale && internals.gamma ? internals.gamma.read() : null, internals.center && internals.beta ? internals.beta.read() : null, internals.epsilon);
+      if (!fused) return x;
+      fusedDone = true;
+      // tfjs-layers' update: value ← value − (value − batch statistic)·(1 − momentum).
+      const decay = 1 - internals.momentum;
+      for (const [variable, value] of [[internals.movingMean, fused.mean], [internals.movingVariance, fused.variance]] as const) {
+        const original = variable.read();
+        variable.write(tf.sub(original, tf.mul(tf.sub(original, value), decay)));
+      }
+      return fused.y;
+    });
+    return fusedDone ? result : stockCall(inputs, kwargs);
   };
   return layer;
 }

@@ -648,3 +648,22 @@ void batchnorm_grad_sums(const f32* dy, const f32* x, const f32* mean, f32* sums
     sums[c + k] += t;
   }
 }
+
+// Two per-channel affine maps summed, for the batch-norm input gradient: y[r, k] = a[r, k]·ka[k] + b[r, k]·kb[k] + kc[k]
+// over x viewed as [rows, c], rows in [row_begin, row_end).
+EXPORT(channel_affine2)
+void channel_affine2(const f32* a, const f32* b, const f32* ka, const f32* kb, const f32* kc, f32* y, i32 c, i32 row_begin,
+                     i32 row_end) {
+  const i32 c4 = c & ~3;
+  for (i32 r = row_begin; r < row_end; r++) {
+    const f32* p = a + (long)r * c;
+    const f32* q = b + (long)r * c;
+    f32* out = y + (long)r * c;
+    i32 k = 0;
+    for (; k < c4; k += 4) {
+      const v128_t v = madd(wasm_f32x4_mul(wasm_v128_load(p + k), wasm_v128_load(ka + k)), wasm_v128_load(q + k), wasm_v128_load(kb + k));
+      wasm_v128_store(out + k, wasm_f32x4_add(v, wasm_v128_load(kc + k)));
+    }
+    for (; k < c; k++) out[k] = p[k] * ka[k] + q[k] * kb[k] + kc[k];
+  }
+}

@@ -15,7 +15,7 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** The kernels' export names, in the order the worker loop numbers them. */
-export const SIMD_KERNEL_NAMES = ["conv2d_filter_grad", "conv2d_input_grad", "maxpool2x2_grad", "channel_sums", "channel_affine", "broadcast_middle", "conv2d_forward", "middle_sums", "relu_grad", "batchnorm_grad_sums"] as const;
+export const SIMD_KERNEL_NAMES = ["conv2d_filter_grad", "conv2d_input_grad", "maxpool2x2_grad", "channel_sums", "channel_affine", "broadcast_middle", "conv2d_forward", "middle_sums", "relu_grad", "batchnorm_grad_sums", "channel_affine2"] as const;
 export type SimdKernelName = (typeof SIMD_KERNEL_NAMES)[number];
 export type SimdKernels = Record<SimdKernelName, (...args: number[]) => void>;
 
