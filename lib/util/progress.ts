@@ -23,6 +23,14 @@ function notebookLine(): LiveDisplay | null {
   }
 }
 
+/** 42 s, 3 min 05 s, 1 h 02 min. */
+export function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+}
+
 export function createProgress(label: string, total: number, options: { unit?: string; intervalMs?: number } = {}): Progress {
   const unit = options.unit ?? "items";
   const interval = options.intervalMs ?? 2000;
@@ -34,7 +42,9 @@ export function createProgress(label: string, total: number, options: { unit?: s
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? doneCount / seconds : 0;
     const percent = total > 0 ? ` (${((100 * doneCount) / total).toFixed(0)}%)` : "";
-    return `${label}: ${doneCount}/${total} ${unit}${percent}, ${seconds.toFixed(1)} s, ${rate.toFixed(1)} ${unit}/s${detail ? ` — ${detail}` : ""}`;
+    // ETA at the average rate so far (shown once something is done, until the end).
+    const eta = rate > 0 && doneCount < total ? `, ETA ${formatSeconds((total - doneCount) / rate)}` : "";
+    return `${label}: ${doneCount}/${total} ${unit}${percent}, ${seconds.toFixed(1)} s, ${rate.toFixed(1)} ${unit}/s${eta}${detail ? ` — ${detail}` : ""}`;
   };
   const emit = (detail?: string, force = false) => {
     const now = Date.now();
