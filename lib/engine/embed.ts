@@ -64,7 +64,7 @@ export interface EmbedResult {
   embeddings: EmbeddingMatrix;
   /** variants[k] has one row per file: augmented variant k. */
   variants: EmbeddingMatrix[];
-  /** Rows computed now / read from the cache. */
+  /** Rows run through the network now (once per distinct image content) / read from the cache. */
   computed: number;
   cached: number;
   seconds: number;
@@ -201,6 +201,9 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
   };
 
   const todo: Job[] = [];
+  // Files with the same content (the POI table lists some photos under several rows) share their rows: each key is
+  // computed once and copied to the other places.
+  const copies = new Map<string, Job[]>();
   let cached = 0;
   files.forEach((_, fileIndex) => {
     const jobs: Job[] = [{ fileIndex, variant: -1, key: hashes[fileIndex], bank: plainBank }];
@@ -210,7 +213,11 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
       if (row) {
         place(job, row);
         cached++;
-      } else todo.push(job);
+      } else if (copies.has(job.key)) copies.get(job.key)!.push(job);
+      else {
+        todo.push(job);
+        copies.set(job.key, []);
+      }
     }
   });
 
@@ -246,7 +253,10 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
     next = b + 1 < batches.length ? prepare(batches[b + 1]) : null;
     const values = await forward!.run(pixels, batch.length, { handOver: true });
     const rows = batch.map((_, i) => values.slice(i * dim, (i + 1) * dim));
-    batch.forEach((job, i) => place(job, rows[i]));
+    batch.forEach((job, i) => {
+      place(job, rows[i]);
+      for (const copy of copies.get(job.key)!) place(copy, rows[i]);
+    });
     plainBank.add(batch.flatMap((job, i) => (job.variant < 0 ? [[job.key, rows[i]] as [string, Float32Array]] : [])));
     augmentedBank?.add(batch.flatMap((job, i) => (job.variant >= 0 ? [[job.key, rows[i]] as [string, Float32Array]] : [])));
     done += batch.length;
