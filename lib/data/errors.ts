@@ -9,7 +9,7 @@ export class DataError extends Error {
   ) {
     const where = [
       file,
-      row !== undefined ? `row ${row}${line !== undefined ? ` (line ${line})` : ""}` : undefined,
+      row !== undefined ? `row ${row}${line !== undefined ? ` (line ${line})` : ""}` : line !== undefined ? `line ${line}` : undefined,
       field !== undefined ? `field "${field}"` : undefined,
     ]
       .filter(Boolean)

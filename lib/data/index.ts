@@ -15,6 +15,7 @@
  */
 export * from "./paths";
 export * from "./errors";
+export * from "./csv-records";
 export * from "./images";
 export * from "./imageStats";
 export * from "./csv";

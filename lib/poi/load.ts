@@ -1,7 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "csv-parse/sync";
-import { DataError } from "../data";
+import { DataError, parseCsvRecords } from "../data";
 import { resolveDataDir } from "./data-dir";
 import { parsePythonStringList } from "./python-list";
 import { CSV_COLUMNS, type PoiRecord } from "./record";
@@ -14,15 +13,18 @@ export interface LoadOptions {
   /** Also check that every row's image file exists (default true). Decoding is checked by `auditImages`. */
   checkImages?: boolean;
   /**
-   * What to do with an invalid row: "error" (default) throws a DataError naming file, row and field;
-   * "skip" leaves the row out and records why in `skipped`, so the count is visible.
+   * What to do with an invalid row (a value outside its column's domain, a row the CSV parser cannot read, a wrong
+   * field count): "error" (default) throws a DataError naming file, row, line and field; "skip" leaves the row out and
+   * records why in `skipped`, so the count is visible.
    */
   onInvalidRow?: "error" | "skip";
 }
 
 export interface SkippedRow {
   row: number;
+  /** Physical line where the row starts. */
   line: number;
+  /** The offending column ("" when the row as a whole is unreadable). */
   field: string;
   reason: string;
 }
@@ -35,8 +37,28 @@ export interface PoiDataset {
 }
 
 type RawRow = Record<string, string>;
-const NUMERIC_FIELDS = ["tier", "locationLon", "locationLat", "xps", "Visits", "Likes", "Dislikes", "Bookmarks"] as const;
-const COUNT_FIELDS = new Set<string>(["tier", "xps", "Visits", "Likes", "Dislikes", "Bookmarks"]);
+
+/** A numeric column's domain; every value outside it is an invalid row. */
+interface NumericDomain {
+  field: "tier" | "locationLon" | "locationLat" | "xps" | "Visits" | "Likes" | "Dislikes" | "Bookmarks";
+  integer: boolean;
+  min: number;
+  max?: number;
+  /** What a valid value is, in words, for the error message. */
+  expected: string;
+}
+
+/** The domain of every numeric column of poi_dataset.csv (data/README.md lists them). */
+export const POI_NUMERIC_DOMAINS: readonly NumericDomain[] = [
+  { field: "tier", integer: true, min: 1, max: 4, expected: "a tier: a whole number from 1 to 4" },
+  { field: "locationLon", integer: false, min: -180, max: 180, expected: "a longitude in degrees, from -180 to 180" },
+  { field: "locationLat", integer: false, min: -90, max: 90, expected: "a latitude in degrees, from -90 to 90" },
+  { field: "xps", integer: true, min: 0, expected: "experience points: a whole number ≥ 0" },
+  { field: "Visits", integer: true, min: 0, expected: "a count: a whole number ≥ 0" },
+  { field: "Likes", integer: true, min: 0, expected: "a count: a whole number ≥ 0" },
+  { field: "Dislikes", integer: true, min: 0, expected: "a count: a whole number ≥ 0" },
+  { field: "Bookmarks", integer: true, min: 0, expected: "a count: a whole number ≥ 0" },
+];
 
 /** Load and validate poi_dataset.csv. Duplicated ids/images are kept (see `findDuplicates`). */
 export function loadPoiDataset(options: LoadOptions = {}): PoiDataset {
@@ -62,50 +84,45 @@ export function parsePoiCsv(
   file: string,
   options: ParseOptions = {},
 ): { records: PoiRecord[]; skipped: SkippedRow[] } {
-  let parsed: { record: string[]; info: { lines: number } }[];
-  try {
-    parsed = parse(text.replace(/^\uFEFF/, ""), { info: true, relax_column_count: true, skip_empty_lines: true });
-  } catch (err) {
-    const e = err as Error & { lines?: number };
-    throw new DataError(file, `malformed CSV: ${e.message}`, undefined, undefined, e.lines);
-  }
-  if (parsed.length === 0) throw new DataError(file, "empty file: no header row");
-  const header = parsed[0].record.map((name) => name.trim());
+  const skip = options.onInvalidRow === "skip";
+  const { header, records: rows, broken } = parseCsvRecords(text, file, { skipBroken: skip });
+  if (header.length === 0) throw new DataError(file, "empty file: no header row");
   const missing = CSV_COLUMNS.filter((column) => !header.includes(column));
   if (missing.length > 0) {
     throw new DataError(file, `missing column(s) ${missing.map((m) => `"${m}"`).join(", ")} in header`, undefined, missing[0], 1);
   }
 
   const records: PoiRecord[] = [];
-  const skipped: SkippedRow[] = [];
-  for (let index = 1; index < parsed.length; index++) {
-    const { record: cells, info } = parsed[index];
-    const row = index;
+  const skipped: SkippedRow[] = broken.map((b) => ({ row: b.row, line: b.line, field: b.field ?? "", reason: b.reason }));
+  for (const { row, line, cells } of rows) {
     try {
       if (cells.length !== header.length) {
-        throw new DataError(file, `expected ${header.length} fields, found ${cells.length}`, row, undefined, info.lines);
+        throw new DataError(file, `expected ${header.length} fields, found ${cells.length}`, row, undefined, line);
       }
       const raw: RawRow = {};
       header.forEach((name, i) => (raw[name] = cells[i]));
-      records.push(toRecord(raw, file, row, info.lines, options.imageRoot));
+      records.push(toRecord(raw, file, row, line, options.imageRoot));
     } catch (err) {
-      if (!(err instanceof DataError) || options.onInvalidRow !== "skip") throw err;
-      skipped.push({ row, line: info.lines, field: err.field ?? "", reason: err.reason });
+      if (!(err instanceof DataError) || !skip) throw err;
+      skipped.push({ row, line, field: err.field ?? "", reason: err.reason });
     }
   }
+  skipped.sort((a, b) => a.row - b.row);
   return { records, skipped };
 }
 
 function toRecord(raw: RawRow, file: string, row: number, line: number, imageRoot?: string): PoiRecord {
-  const numbers = {} as Record<(typeof NUMERIC_FIELDS)[number], number>;
-  for (const field of NUMERIC_FIELDS) {
+  const fail = (field: string, reason: string): never => {
+    throw new DataError(file, reason, row, field, line);
+  };
+  const numbers = {} as Record<NumericDomain["field"], number>;
+  for (const { field, integer, min, max, expected } of POI_NUMERIC_DOMAINS) {
     const text = raw[field].trim();
     const value = text === "" ? NaN : Number(text);
-    if (!Number.isFinite(value)) {
-      throw new DataError(file, `not a finite number: ${JSON.stringify(raw[field])}`, row, field, line);
-    }
-    if (COUNT_FIELDS.has(field) && (value < 0 || !Number.isInteger(value))) {
-      throw new DataError(file, `expected a non-negative integer, got ${JSON.stringify(raw[field])}`, row, field, line);
+    if (text === "") fail(field, `empty value (expected ${expected})`);
+    if (!Number.isFinite(value)) fail(field, `not a number: ${JSON.stringify(raw[field])} (expected ${expected})`);
+    if ((integer && !Number.isInteger(value)) || value < min || (max !== undefined && value > max)) {
+      fail(field, `${JSON.stringify(raw[field])} is out of range: expected ${expected}`);
     }
     numbers[field] = value;
   }
@@ -113,21 +130,26 @@ function toRecord(raw: RawRow, file: string, row: number, line: number, imageRoo
     try {
       return parsePythonStringList(raw[field]);
     } catch (err) {
-      throw new DataError(file, (err as Error).message, row, field, line);
+      return fail(field, (err as Error).message);
     }
   };
-  const required = (field: "id" | "main_image_path"): string => {
+  const required = (field: "id" | "name" | "main_image_path"): string => {
     const value = raw[field].trim();
-    if (value === "") throw new DataError(file, "empty value", row, field, line);
+    if (value === "") fail(field, "empty value");
     return value;
   };
+  const id = required("id");
+  required("name");
   const mainImagePath = required("main_image_path");
+  if (path.isAbsolute(mainImagePath) || path.normalize(mainImagePath).split(/[\\/]/).includes("..")) {
+    fail("main_image_path", `${JSON.stringify(mainImagePath)} must be a path inside the dataset folder (relative, no "..")`);
+  }
   if (imageRoot !== undefined && !fs.existsSync(path.join(imageRoot, mainImagePath))) {
-    throw new DataError(file, `image file not found: ${path.join(imageRoot, mainImagePath)}`, row, "main_image_path", line);
+    fail("main_image_path", `image file not found: ${path.join(imageRoot, mainImagePath)}`);
   }
   return {
     row,
-    id: required("id"),
+    id,
     name: raw.name,
     shortDescription: raw.shortDescription,
     categories: list("categories"),
