@@ -1,4 +1,4 @@
-import { decodeImage, ImageLoadError, type RgbImage } from "./images";
+import { decodeImage, ImageLoadError, type ImageRef, type RgbImage } from "./images";
 
 /** Quality statistics of one photo, on its native pixels in [0, 255]. */
 export interface ImageQuality {
@@ -64,12 +64,8 @@ export interface ImageAuditRow {
   error?: string;
 }
 
-/** One image to audit: its file and, for messages and tables, its row and id. */
-export interface ImageAuditItem {
-  file: string;
-  row?: number;
-  id?: string;
-}
+/** One image to audit: its file and, for messages and tables, its table, row and id. */
+export type ImageAuditItem = ImageRef;
 
 /**
  * Decode every item's image and compute its quality. A missing or corrupt image does not stop the audit:
@@ -91,7 +87,7 @@ export async function auditImages(
       const row = item.row ?? index + 1;
       let pending = byFile.get(item.file);
       if (!pending) {
-        pending = decodeImage(item.file, { row }).then(
+        pending = decodeImage({ ...item, row }).then(
           (image) => ({ quality: imageQuality(image) }),
           (err: unknown) => ({ error: err instanceof ImageLoadError ? err.message : String(err) }),
         );

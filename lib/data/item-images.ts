@@ -5,7 +5,7 @@
 import sharp from "sharp";
 import type { DatasetItem } from "./dataset";
 import { idxImage } from "./idx";
-import { ImageLoadError, openImage, type RgbImage } from "./images";
+import { explainDecodeFailure, ImageLoadError, openImage, type ImageOrigin, type RgbImage } from "./images";
 
 export interface ItemPixels {
   width: number;
@@ -23,7 +23,7 @@ export interface ItemPixelOptions {
 }
 
 /** Decode one item's image to 8-bit pixels. Errors name the file and the item's row. */
-export async function decodeItemPixels(item: Pick<DatasetItem, "image" | "imageIndex" | "row">, options: ItemPixelOptions = {}): Promise<ItemPixels> {
+export async function decodeItemPixels(item: Pick<DatasetItem, "image" | "imageIndex" | "row"> & { id?: string }, options: ItemPixelOptions = {}): Promise<ItemPixels> {
   if (item.image === undefined) throw new Error(`row ${item.row}: the item has no image`);
   const channels = options.channels ?? 3;
   let pipeline: sharp.Sharp;
@@ -34,7 +34,7 @@ export async function decodeItemPixels(item: Pick<DatasetItem, "image" | "imageI
     }
     pipeline = sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 } });
   } else {
-    pipeline = openImage(item.image, item.row);
+    pipeline = openImage(item.image, { row: item.row, id: item.id });
   }
   pipeline = pipeline.removeAlpha().toColourspace("srgb");
   if (options.size !== undefined) pipeline = pipeline.resize(options.size, options.size, { fit: "fill", kernel: "cubic" });
@@ -42,7 +42,7 @@ export async function decodeItemPixels(item: Pick<DatasetItem, "image" | "imageI
   try {
     raw = await pipeline.raw().toBuffer({ resolveWithObject: true });
   } catch (err) {
-    throw new ImageLoadError(item.image, `cannot decode (${(err as Error).message.split("\n")[0]})`, item.row);
+    throw new ImageLoadError(item.image, explainDecodeFailure((err as Error).message), { row: item.row, id: item.id });
   }
   const { width, height } = raw.info;
   const pixels = width * height;
@@ -59,13 +59,13 @@ export async function decodeItemPixels(item: Pick<DatasetItem, "image" | "imageI
 }
 
 /** One item's image as RGB floats in [0, 255] (the form lib/images and lib/viz take). */
-export async function decodeItemImage(item: Pick<DatasetItem, "image" | "imageIndex" | "row">, options: { size?: number } = {}): Promise<RgbImage> {
+export async function decodeItemImage(item: Pick<DatasetItem, "image" | "imageIndex" | "row"> & { id?: string }, options: { size?: number } = {}): Promise<RgbImage> {
   const px = await decodeItemPixels(item, { size: options.size, channels: 3 });
   return { width: px.width, height: px.height, data: Float32Array.from(px.data) };
 }
 
 /** Width and height from the file header (fast: no pixel decoding); ImageLoadError when the file is not a readable image. */
-export async function imageFileSize(file: string, row?: number): Promise<{ width: number; height: number }> {
+export async function imageFileSize(file: string, row?: number | ImageOrigin): Promise<{ width: number; height: number }> {
   try {
     const meta = await openImage(file, row).metadata();
     if (!meta.width || !meta.height) throw new Error("no image size in the header");
@@ -77,12 +77,12 @@ export async function imageFileSize(file: string, row?: number): Promise<{ width
 }
 
 /** Fully decode a file to check it (catches truncated data a header check misses); ImageLoadError otherwise. */
-export async function verifyImageFile(file: string, row?: number): Promise<void> {
+export async function verifyImageFile(file: string, row?: number | ImageOrigin): Promise<void> {
   try {
     await openImage(file, row).raw().toBuffer();
   } catch (err) {
     if (err instanceof ImageLoadError) throw err;
-    throw new ImageLoadError(file, `cannot decode (${(err as Error).message.split("\n")[0]})`, row);
+    throw new ImageLoadError(file, explainDecodeFailure((err as Error).message), row);
   }
 }
 

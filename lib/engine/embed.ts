@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { outputsDir } from "../data/paths";
-import { decodeImage, type RgbImage } from "../data/images";
+import { decodeImage, imageFile, ImageLoadError, imageRef, type ImageInput, type RgbImage } from "../data/images";
 import { createProgress, createRng, type Rng } from "../util";
 import type { Backbone } from "./backbones";
 import { frozenForward } from "./inference";
@@ -40,7 +40,8 @@ export function embeddingMatrix(rows: number, dim: number, data = new Float32Arr
 
 export interface EmbedOptions {
   backbone: Backbone;
-  files: readonly string[];
+  /** Image paths, or paths with their dataset row (lib/poi's recordImage) so that errors name the row. */
+  files: readonly ImageInput[];
   /** Decoded square side; default the backbone's input size. */
   size?: number;
   /** Augmentation for the variants (required when variants > 0). */
@@ -71,12 +72,14 @@ export interface EmbedResult {
 }
 
 /** sha256 of a file's bytes (hex, first 32 characters): identifies the image whatever its name. */
-export function fileContentHash(file: string): string {
+export function fileContentHash(input: ImageInput): string {
+  const { file, ...origin } = imageRef(input);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
   } catch (err) {
-    throw new Error(`embedImages: cannot read image ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ImageLoadError(file, code === "ENOENT" ? "file does not exist" : `cannot read (${code ?? (err as Error).message})`, origin);
   }
   return createHash("sha256").update(bytes).digest("hex").slice(0, 32);
 }
@@ -235,7 +238,7 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
       let out = image;
       if (job.variant >= 0) out = options.augmentation!.apply(image, createRng(seed).fork(`${hashes[job.fileIndex]}:${job.variant}`));
       if (out.width !== size || out.height !== size) {
-        throw new Error(`embedImages: augmentation changed ${files[job.fileIndex]} to ${out.width}×${out.height}, expected ${size}×${size}`);
+        throw new Error(`embedImages: augmentation changed ${imageFile(files[job.fileIndex])} to ${out.width}×${out.height}, expected ${size}×${size}`);
       }
       pixels.set(out.data, i * size * size * 3);
     });

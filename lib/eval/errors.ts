@@ -2,7 +2,7 @@
  * Error analysis on plain arrays: where each class's samples went, which pairs are confused most, how far
  * (in ordinal classes: low < medium < high) the errors go, and the most confident mistakes as an image grid.
  */
-import type { RgbImage } from "../data";
+import type { ImageInput, RgbImage } from "../data";
 import type { GridItem } from "../viz";
 import { formatNumber } from "../viz";
 import { confusionMatrix } from "../train";
@@ -177,8 +177,8 @@ export function mostConfidentMistakes(yTrue: ArrayLike<number>, proba: Probabili
 
 export interface MistakeGridOptions {
   classNames: readonly string[];
-  /** Image of an evaluated row: a file path (e.g. the record's main.jpg) or decoded pixels. */
-  image: (index: number) => string | RgbImage;
+  /** Image of an evaluated row: a file (e.g. lib/poi's recordImage, so that errors name the row) or decoded pixels. */
+  image: (index: number) => ImageInput | RgbImage;
   /** A few metadata fields of the row for the caption (e.g. { id, tier, xps }). */
   metadata?: (index: number) => Record<string, string | number | boolean | null | undefined>;
   /** Border colour per mistake; default red for every mistake. */

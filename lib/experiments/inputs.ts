@@ -6,8 +6,8 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { decodeImage, outputsDir } from "../data";
-import { loadPoiDataset, imagePath, type PoiRecord } from "../poi";
+import { decodeImage, ImageLoadError, imageRef, outputsDir, type ImageInput } from "../data";
+import { loadPoiDataset, recordImage, type PoiRecord } from "../poi";
 import type { RowMatrix } from "../features";
 import { imageStatistics, IMAGE_STATISTICS_NAMES } from "../images";
 import { embedImages, loadMobileNetV2, initEngine, type Backbone } from "../engine";
@@ -39,8 +39,11 @@ function statsCacheFile(dir: string): string {
   return path.join(dir, `image-statistics-${key}.json`);
 }
 
-/** Image statistics of each file (decoded at its own size), cached by the file's content hash. */
-export async function imageStatisticsOf(files: readonly string[], options: { cacheDir?: string | null } = {}): Promise<RowMatrix> {
+/**
+ * Image statistics of each file (decoded at its own size), cached by the file's content hash. Pass files with their
+ * rows (lib/poi's recordImage) so that a missing or broken photo is reported with its dataset row.
+ */
+export async function imageStatisticsOf(files: readonly ImageInput[], options: { cacheDir?: string | null } = {}): Promise<RowMatrix> {
   const cacheDir = options.cacheDir === undefined ? outputsDir("cache", "image-statistics") : options.cacheDir;
   const cacheFile = cacheDir ? statsCacheFile(cacheDir) : null;
   let cache: Record<string, number[]> = {};
@@ -55,7 +58,9 @@ export async function imageStatisticsOf(files: readonly string[], options: { cac
   const data = new Float32Array(files.length * width);
   let computed = 0;
   for (let i = 0; i < files.length; i++) {
-    const bytes = fs.readFileSync(files[i]);
+    const { file, ...origin } = imageRef(files[i]);
+    if (!fs.existsSync(file)) throw new ImageLoadError(file, "file does not exist", origin);
+    const bytes = fs.readFileSync(file);
     const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 32);
     let values = cache[hash];
     if (!values || values.length !== width) {
@@ -78,7 +83,7 @@ export async function imageStatisticsOf(files: readonly string[], options: { cac
 /** Load the records and the per-photo inputs of every experiment. */
 export async function loadExperimentData(options: LoadExperimentOptions = {}): Promise<ExperimentData> {
   const { records, dataDir } = loadPoiDataset({ dataDir: options.dataDir });
-  const files = records.map((r) => imagePath(dataDir, r));
+  const files = records.map((r) => recordImage(dataDir, r));
   const stats = await imageStatisticsOf(files, { cacheDir: options.cacheDir });
   const out: ExperimentData = { dataDir, records, stats };
   if (options.embeddings) {

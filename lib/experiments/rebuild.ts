@@ -11,7 +11,7 @@
  *   const head = embeddingLogitHead(trained.model, trained.spec, prepared, prepared.test);   // Grad-CAM { backbone, head }
  */
 import * as tf from "@tensorflow/tfjs";
-import { imagePath, transformFeatures, type PoiRecord } from "../poi";
+import { recordImage, transformFeatures, type PoiRecord } from "../poi";
 import { embedImages, type Backbone } from "../engine";
 import { hstack, type FeatureMatrix } from "../features";
 import { augmentationPreset } from "../images";
@@ -63,7 +63,7 @@ export async function prepareEvaluation(data: ExperimentData, recipe: TrainingRe
   if (recipe.augmentation !== "none") {
     if (!data.embedding || !embeddingTransform || !options.backbone) throw new Error(`recipe uses augmentation ${recipe.augmentation}: pass the backbone and load embeddings`);
     const emb = data.embedding;
-    const files = split.train.map((i) => imagePath(data.dataDir, data.records[i]));
+    const files = split.train.map((i) => recordImage(data.dataDir, data.records[i]));
     const result = await embedImages({ backbone: options.backbone, files, augmentation: augmentationPreset(recipe.augmentation), variants: recipe.variants, seed: recipe.dataSeed, log: false });
     variants = result.variants.map((v) => applyEmbeddingTransform(embeddingTransform, { columns: emb.columns, rows: v.rows, data: v.data }));
   }

@@ -4,7 +4,7 @@
  * scalers) is prepared once in `loadTuningData`, so a trial only trains a small network on cached vectors.
  */
 import * as tf from "@tensorflow/tfjs";
-import { imagePath } from "../poi";
+import { recordImage } from "../poi";
 import { loadMobileNetV2, embedImages, initEngine } from "../engine";
 import { augmentationPreset } from "../images";
 import { applyEmbeddingTransform, embeddingTransformOf } from "./embedding-transform";
@@ -53,7 +53,7 @@ export async function loadTuningData(options: LoadTuningOptions = {}): Promise<T
   // Augmented embeddings go through exactly the fold's fitted steps (train-fitted PCA, then scaler), so they have the
   // model's embedding width.
   const transform = embeddingTransformOf(emb, split.train, fold.pca);
-  const trainFiles = split.train.map((i) => imagePath(experiment.dataDir, experiment.records[i]));
+  const trainFiles = split.train.map((i) => recordImage(experiment.dataDir, experiment.records[i]));
   const variants: Record<string, Float32Array[]> = {};
   for (const preset of options.presets ?? []) {
     const result = await embedImages({ backbone, files: trainFiles, augmentation: augmentationPreset(preset), variants: k, seed, log: options.log ?? false });

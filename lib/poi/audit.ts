@@ -1,5 +1,5 @@
 import { auditImages, type ImageAuditRow } from "../data";
-import { imagePath } from "./load";
+import { recordImage } from "./load";
 import type { PoiRecord } from "./record";
 
 /** lib/data's auditImages over every record's main image (row and id from the record). */
@@ -8,5 +8,5 @@ export function auditPoiImages(
   records: readonly PoiRecord[],
   options: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ImageAuditRow[]> {
-  return auditImages(records.map((r) => ({ file: imagePath(dataDir, r), row: r.row, id: r.id })), options);
+  return auditImages(records.map((r) => recordImage(dataDir, r)), options);
 }

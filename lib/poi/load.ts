@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { DataError, parseCsvRecords } from "../data";
+import { DataError, parseCsvRecords, type ImageRef } from "../data";
 import { resolveDataDir } from "./data-dir";
 import { parsePythonStringList } from "./python-list";
 import { CSV_COLUMNS, type PoiRecord } from "./record";
@@ -169,4 +169,12 @@ function toRecord(raw: RawRow, file: string, row: number, line: number, imageRoo
 /** Absolute path of a record's main image. */
 export function imagePath(dataDir: string, record: PoiRecord): string {
   return path.join(dataDir, record.mainImagePath);
+}
+
+/**
+ * A record's main image with its row, for the image readers (decodeImage, embedImages, auditImages…): their errors
+ * then say "poi_dataset.csv row 17 (id 3f2a…): data_main/3f2a…/main.jpg: truncated JPEG …".
+ */
+export function recordImage(dataDir: string, record: PoiRecord): ImageRef {
+  return { file: imagePath(dataDir, record), source: path.join(dataDir, CSV_FILE_NAME), row: record.row, id: record.id };
 }

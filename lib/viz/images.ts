@@ -1,21 +1,33 @@
+import * as fs from "fs";
 import sharp from "sharp";
-import type { RgbImage } from "../data";
+import { explainDecodeFailure, ImageLoadError, imageRef, type ImageInput, type RgbImage } from "../data";
 import { escapeHtml } from "./html";
 
 export interface GridItem {
-  /** An image file, or decoded pixels (RGB floats in [0, 255]). */
-  source: string | RgbImage;
+  /** An image file (with its dataset row, e.g. lib/poi's recordImage, so errors name it), or decoded pixels (RGB floats in [0, 255]). */
+  source: ImageInput | RgbImage;
   caption?: string;
   /** Border colour, e.g. to mark a wrong prediction. */
   border?: string;
 }
 
-async function thumbnailDataUrl(source: string | RgbImage, size: number): Promise<string> {
-  const input = typeof source === "string"
-    ? sharp(source)
-    : sharp(Buffer.from(Uint8ClampedArray.from(source.data)), { raw: { width: source.width, height: source.height, channels: 3 } });
-  const png = await input.resize(size, size, { fit: "inside" }).png().toBuffer();
-  return `data:image/png;base64,${png.toString("base64")}`;
+function isPixels(source: ImageInput | RgbImage): source is RgbImage {
+  return typeof source !== "string" && "data" in source;
+}
+
+async function thumbnailDataUrl(source: ImageInput | RgbImage, size: number): Promise<string> {
+  if (isPixels(source)) {
+    const raw = sharp(Buffer.from(Uint8ClampedArray.from(source.data)), { raw: { width: source.width, height: source.height, channels: 3 } });
+    return `data:image/png;base64,${(await raw.resize(size, size, { fit: "inside" }).png().toBuffer()).toString("base64")}`;
+  }
+  const { file, ...origin } = imageRef(source);
+  if (!fs.existsSync(file)) throw new ImageLoadError(file, "file does not exist", origin);
+  try {
+    const png = await sharp(file, { failOn: "error" }).resize(size, size, { fit: "inside" }).png().toBuffer();
+    return `data:image/png;base64,${png.toString("base64")}`;
+  } catch (err) {
+    throw new ImageLoadError(file, explainDecodeFailure((err as Error).message), origin);
+  }
 }
 
 /** A grid of thumbnails with captions, embedded as data URLs so the HTML stands alone. */
