@@ -51,8 +51,9 @@ export async function imageTable(csvPath: string, options: ImageTableOptions): P
     if ([options.imageColumn, options.target].includes(m.name)) throw new Error(`"${m.name}" is the image or target column and cannot also be metadata`);
   }
   const required = [options.imageColumn, options.target, ...declared.map((m) => m.name), ...[options.group, options.split].filter((c): c is string => !!c)];
-  const table = readCsv(file, { requiredColumns: required });
   const invalid = new InvalidInputs(options.onInvalid);
+  const table = readCsv(file, { requiredColumns: required, skipBroken: invalid.policy === "skip" });
+  for (const error of table.broken) invalid.report(error);
   const baseDir = path.dirname(file);
 
   // Kinds: declared, else numeric when every non-empty value is a finite number.

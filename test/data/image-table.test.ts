@@ -81,3 +81,17 @@ test("a class subset [D, N] drops and counts the other rows; an unknown class is
   await assert.rejects(imageTable(csv, { imageColumn: "file", target: "diagnosis", classes: ["N", "X"] }), /unknown class\(es\) "X"/);
   assert.throws(() => selectClasses(ds, ["N", "N"]), /listed twice/);
 });
+
+test("a row with broken quoting is a plain-words error, or a counted skip under onInvalid: skip", async () => {
+  const broken = [...ROWS.slice(0, 2), '"../images/2.png"x,G,70,Female,p2,train', ...ROWS.slice(3), "../images/5.png,N"];
+  const csv = await table(broken);
+  assert.throws(
+    () => readCsv(csv),
+    (err: unknown) =>
+      err instanceof DataError &&
+      err.message === `${csv}, row 3 (line 4), field "file": broken quoting: a quote inside a quoted value is followed by "x" instead of a comma or the end of the line (a quote inside a quoted value must be written twice: "")`,
+  );
+  const ds = await imageTable(csv, { imageColumn: "file", target: "diagnosis", onInvalid: "skip" });
+  assert.deepEqual(ds.items.map((i) => i.row), [1, 2, 4, 5, 6]);
+  assert.deepEqual(ds.skipped.map((s) => [s.row, s.field, s.reason.split(":")[0]]), [[3, "file", "broken quoting"], [7, undefined, "expected 6 fields, found 2"]]);
+});
