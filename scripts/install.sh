@@ -2,8 +2,9 @@
 # Installs everything the project needs on a Debian machine with Node.js 20 (>= 20.19):
 #   - Debian packages: Jupyter + nbconvert + ipykernel for /usr/bin/python3 (runs the notebooks), Chromium (checks the
 #     HTML reports render offline), numpy + Cython + gcc (the tests build pycocotools, the COCOeval reference),
-#     dataset-fashion-mnist (the Fashion-MNIST IDX files, read in place by lib/data); with --bench also PyTorch and
-#     Optuna, the reference implementations in bench/.
+#     dataset-fashion-mnist (the Fashion-MNIST IDX files, read in place by lib/data), Optuna + psycopg2 (the tests open
+#     lib/tune's studies with Optuna itself) and PostgreSQL (the tuning-storage tests run a throw-away server); with
+#     --bench also PyTorch, the reference implementation in bench/.
 #   - npm packages exactly as locked (npm ci).
 #   - the project's tslab kernel, registered project-locally in .jupyter/ (no change to your global Jupyter).
 # Safe to re-run: apt only runs when a package is missing.
@@ -15,8 +16,10 @@ packages=(jupyter-notebook jupyter-nbconvert jupyter-client python3-ipykernel ch
 packages+=(python3-numpy cython3 python3-dev gcc libc6-dev)
 # Fashion-MNIST (IDX files in /usr/share/datasets/fashion-mnist), a second real classification dataset.
 packages+=(dataset-fashion-mnist)
+# lib/tune's storage tests: Optuna itself (and psycopg2 to reach PostgreSQL) reads our studies; a throw-away PostgreSQL.
+packages+=(python3-optuna python3-psycopg2 postgresql)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-torchvision python3-optuna)
+  packages+=(python3-torch python3-torchvision)
 fi
 
 missing=()

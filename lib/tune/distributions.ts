@@ -119,9 +119,12 @@ export function distributionsEqual(a: Distribution, b: Distribution): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Compatible = same kind and, for categoricals, the same choices (Optuna's rule for re-suggesting a name). */
+/** Compatible = same kind, same log scale, and for categoricals the same choices (Optuna's check_distribution_compatibility). */
 export function checkCompatible(name: string, old: Distribution, next: Distribution): void {
   if (old.type !== next.type) throw new Error(`parameter "${name}" was suggested as ${old.type} before and as ${next.type} now`);
+  if (old.type !== "categorical" && old.log !== (next as typeof old).log) {
+    throw new Error(`parameter "${name}" was suggested with log ${old.log} before and log ${(next as typeof old).log} now`);
+  }
   if (old.type === "categorical" && JSON.stringify(old.choices) !== JSON.stringify((next as CategoricalDistribution).choices)) {
     throw new Error(`parameter "${name}": categorical choices changed from ${JSON.stringify(old.choices)} to ${JSON.stringify((next as CategoricalDistribution).choices)}`);
   }

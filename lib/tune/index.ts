@@ -1,6 +1,7 @@
 /**
  * lib/tune: Optuna-style hyper-parameter tuning (define-by-run studies, random/grid/TPE samplers,
- * median pruning, in-memory or SQLite storage, fANOVA importances, plotly figures). No TensorFlow.js here.
+ * median pruning, in-memory storage or Optuna's own RDB schema on SQLite or PostgreSQL, fANOVA importances, plotly
+ * figures). No TensorFlow.js here.
  *
  *   const study = createStudy({ name: "fusion", direction: "maximize", storage: outputsDir("tune", "studies.db"),
  *                               loadIfExists: true, sampler: new TpeSampler({ seed: 42 }), pruner: new MedianPruner() });
@@ -28,7 +29,8 @@ export { DEFAULT_MIN_KERNEL_VOLUME, OPTUNA_31_TPE, TpeSampler, type TpeSamplerOp
 export { ParzenEstimator, defaultGamma, defaultWeights } from "./samplers/parzen";
 export { MedianPruner, NopPruner, PercentilePruner, type Pruner, type PercentilePrunerOptions } from "./pruners";
 export { InMemoryStorage } from "./storage/memory";
-export { SqliteStorage, type SqliteStorageOptions } from "./storage/sqlite";
+export { connect, RdbStorage, type RdbStorageOptions } from "./storage/rdb";
+export type { SqlConnection, SqlDialect } from "./storage/sql";
 export type { StudyStorage, StudySummary } from "./storage/types";
 export { getParamImportances, type ImportanceOptions, type TrialSource } from "./importance";
 export {

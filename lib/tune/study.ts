@@ -17,9 +17,9 @@ import { MedianPruner, type Pruner } from "./pruners";
 import type { Sampler, StudyView } from "./samplers/base";
 import { TpeSampler } from "./samplers/tpe";
 import { InMemoryStorage } from "./storage/memory";
-import { SqliteStorage } from "./storage/sqlite";
+import { RdbStorage } from "./storage/rdb";
 import type { StudyStorage } from "./storage/types";
-import { TrialPruned, type FrozenTrial, type JsonValue, type StudyDirection, type TrialState } from "./types";
+import { TrialNotRunningError, TrialPruned, type FrozenTrial, type JsonValue, type StudyDirection, type TrialState } from "./types";
 
 export interface CreateStudyOptions {
   /** Study name; required to find the study again in persistent storage. Default: a random "no-name-…". */
@@ -29,7 +29,11 @@ export interface CreateStudyOptions {
   sampler?: Sampler;
   /** Default: MedianPruner, as in Optuna. */
   pruner?: Pruner;
-  /** A storage object, or the path of an SQLite database file ("sqlite:///" prefix allowed). Default: in memory. */
+  /**
+   * A storage object, or a database URL as Optuna takes it: "postgresql://user:password@host:port/db", or
+   * "sqlite:///path/to/file.db" (or just the file path). The study is kept in Optuna's own schema, so Optuna and
+   * optuna-dashboard open it. Default: in memory. For heartbeats, pass `new RdbStorage(url, { heartbeatIntervalS })`.
+   */
   storage?: StudyStorage | string;
   /** Resume the study if it exists (otherwise creating an existing name is an error). */
   loadIfExists?: boolean;
@@ -54,7 +58,7 @@ export interface OptimizeOptions {
 
 function resolveStorage(storage: StudyStorage | string | undefined): StudyStorage {
   if (storage === undefined) return new InMemoryStorage();
-  if (typeof storage === "string") return new SqliteStorage(storage);
+  if (typeof storage === "string") return new RdbStorage(storage);
   return storage;
 }
 
@@ -150,8 +154,11 @@ export class Study {
   /** Starts a trial (ask-and-tell interface); finish it with `tell`. */
   ask(): Trial {
     const frozen = this.storage.startTrial(this.studyId);
-    this.sampler.beforeTrial?.(this.view, frozen);
-    const current = this.storage.getTrial(frozen.trialId);
+    let current = frozen;
+    if (this.sampler.beforeTrial) {
+      this.sampler.beforeTrial(this.view, frozen);
+      current = this.storage.getTrial(frozen.trialId);
+    }
     const relativeSpace = this.sampler.inferRelativeSearchSpace(this.view, current);
     const relativeParams = this.sampler.sampleRelative(this.view, current, relativeSpace);
     return new Trial(this, current, relativeSpace, relativeParams);
@@ -199,9 +206,7 @@ export class Study {
     // As Optuna: with heartbeats on, every new trial first fails the trials whose process died.
     if (this.storage.heartbeatIntervalMs !== null) this.failStaleTrials(verbosity);
     const trial = this.ask();
-    const interval = this.storage.heartbeatIntervalMs;
-    const timer = interval === null ? null : setInterval(() => this.storage.recordHeartbeat(trial.trialId), interval);
-    timer?.unref();
+    const stopHeartbeat = this.storage.startHeartbeat(trial.trialId);
     let outcome: number | { state: "PRUNED" | "FAIL"; reason?: string };
     let rethrow: unknown = null;
     try {
@@ -216,16 +221,16 @@ export class Study {
         if (!caught) rethrow = error;
       }
     } finally {
-      if (timer) clearInterval(timer);
+      stopHeartbeat();
     }
     let frozen: FrozenTrial;
-    const current = this.storage.getTrial(trial.trialId);
-    if (current.state !== "RUNNING") {
-      // Another process judged it stale (no heartbeat within the grace period) and failed it.
-      frozen = current;
-      if (verbosity > 0) console.warn(`Trial ${trial.number} was marked ${current.state} by another process while it ran; its result is dropped.`);
-    } else {
+    try {
       frozen = this.tell(trial, outcome);
+    } catch (error) {
+      if (!(error instanceof TrialNotRunningError)) throw error;
+      // Another process judged it stale (no heartbeat within the grace period) and failed it.
+      frozen = this.storage.getTrial(trial.trialId);
+      if (verbosity > 0) console.warn(`Trial ${trial.number} was marked ${frozen.state} by another process while it ran; its result is dropped.`);
     }
     if (verbosity > 0) console.log(this.describe(frozen));
     if (rethrow !== null) throw rethrow;
@@ -343,9 +348,14 @@ export class Trial {
     } else {
       internal = this.study.sampler.sampleIndependent(this.study.view, this.frozen, name, distribution);
     }
+    // Stored as the objective sees it (a stepped float on its grid, an int as an integer), so that Optuna, which
+    // reads the stored number back as the value, shows the same parameter.
+    if (distribution.type !== "categorical") internal = toInternal(distribution, toExternal(distribution, internal));
     this.study.storage.setTrialParam(this.trialId, name, distribution, internal);
-    this.frozen = this.study.storage.getTrial(this.trialId);
-    return toExternal(distribution, internal);
+    const value = toExternal(distribution, internal);
+    // What was just written, without reading the trial back.
+    this.frozen = { ...this.frozen, params: { ...this.frozen.params, [name]: value }, distributions: { ...this.frozen.distributions, [name]: distribution } };
+    return value;
   }
 
   /** Records an intermediate value (e.g. validation loss after epoch `step`). A repeated step is ignored, as in Optuna. */
@@ -354,8 +364,7 @@ export class Trial {
     if (typeof value !== "number") throw new Error(`trial ${this.number}: report value must be a number, got ${JSON.stringify(value)}`);
     if (step in this.frozen.intermediateValues) return;
     this.study.storage.setIntermediateValue(this.trialId, step, value);
-    if (this.study.storage.heartbeatIntervalMs !== null) this.study.storage.recordHeartbeat(this.trialId);
-    this.frozen = this.study.storage.getTrial(this.trialId);
+    this.frozen = { ...this.frozen, intermediateValues: { ...this.frozen.intermediateValues, [step]: value } };
   }
 
   /** Asks the study's pruner; when true, `throw new TrialPruned()`. */
@@ -365,6 +374,6 @@ export class Trial {
 
   setUserAttr(key: string, value: JsonValue): void {
     this.study.storage.setTrialUserAttr(this.trialId, key, value);
-    this.frozen = this.study.storage.getTrial(this.trialId);
+    this.frozen = { ...this.frozen, userAttrs: { ...this.frozen.userAttrs, [key]: structuredClone(value) } };
   }
 }

@@ -35,6 +35,14 @@ export class TrialPruned extends Error {
   }
 }
 
+/** A write to a trial that is no longer RUNNING (finished, or failed as stale by another process). */
+export class TrialNotRunningError extends Error {
+  constructor(readonly number: number, readonly state: TrialState) {
+    super(`trial ${number} is ${state}, not RUNNING: it cannot be changed`);
+    this.name = "TrialNotRunningError";
+  }
+}
+
 export function isFinished(state: TrialState): boolean {
   return state === "COMPLETE" || state === "PRUNED" || state === "FAIL";
 }

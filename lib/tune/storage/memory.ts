@@ -1,5 +1,5 @@
 import type { Distribution } from "../distributions";
-import type { FrozenTrial, JsonValue, StudyDirection, TrialState } from "../types";
+import { TrialNotRunningError, type FrozenTrial, type JsonValue, type StudyDirection, type TrialState } from "../types";
 import { freezeRecord } from "./frozen";
 import type { StudyStorage, StudySummary, TrialRecord } from "./types";
 
@@ -79,7 +79,7 @@ export class InMemoryStorage implements StudyStorage {
   private running(trialId: number): TrialRecord {
     const record = this.trialsById.get(trialId);
     if (!record) throw new Error(`trial id ${trialId} does not exist`);
-    if (record.state !== "RUNNING") throw new Error(`trial ${record.number} is ${record.state}, not RUNNING: it cannot be changed`);
+    if (record.state !== "RUNNING") throw new TrialNotRunningError(record.number, record.state);
     return record;
   }
 
@@ -110,6 +110,10 @@ export class InMemoryStorage implements StudyStorage {
 
   recordHeartbeat(trialId: number): void {
     this.running(trialId).heartbeat = Date.now();
+  }
+
+  startHeartbeat(): () => void {
+    return () => {};
   }
 
   failStaleTrials(): number[] {

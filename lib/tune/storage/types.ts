@@ -8,9 +8,10 @@ export interface StudySummary {
 }
 
 /**
- * Where studies and trials live. Synchronous on purpose: better-sqlite3 is synchronous and
- * every operation is a short transaction, so a study never holds state that is not in storage.
- * Parameter values are stored in their internal form (categorical = choice index).
+ * Where studies and trials live: in memory, or in a database in Optuna's schema (RdbStorage: SQLite or PostgreSQL).
+ * Synchronous, as Optuna's storages: every operation is a short committed transaction (see storage/sql.ts for how
+ * PostgreSQL is reached synchronously), so a study never holds state that is not in storage and the define-by-run
+ * API stays synchronous. Parameter values are stored in their internal form (categorical = choice index).
  */
 export interface StudyStorage {
   /** Creates the study, or returns the existing one when `loadIfExists` (error otherwise). */
@@ -32,8 +33,10 @@ export interface StudyStorage {
   setTrialSystemAttr(trialId: number, key: string, value: JsonValue): void;
   /** Finishes a RUNNING trial; error if it is already finished. */
   finishTrial(trialId: number, state: "COMPLETE" | "PRUNED" | "FAIL", value: number | null): void;
-  /** Records that the process running the trial is alive (see stale-trial rule in SqliteStorage). */
+  /** Records that the process running the trial is alive (see the stale-trial rule in RdbStorage). */
   recordHeartbeat(trialId: number): void;
+  /** Records heartbeats every heartbeatIntervalMs until the returned function is called (no-op when heartbeats are off). */
+  startHeartbeat(trialId: number): () => void;
   /** Marks RUNNING trials whose heartbeat is older than the grace period as FAIL; returns their numbers. */
   failStaleTrials(studyId: number): number[];
   /** Heartbeat interval in ms, or null when heartbeats are off. */
