@@ -36,7 +36,7 @@ function fusionObjective(study: string, seed: number): WorkerObjective {
     async prepare(worker) {
       // Loaded only for this objective: the bench functions need no TensorFlow.js.
       // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const tuning = require("../lib/tuning") as typeof import("../lib/tuning");
+      const tuning = require("../lib/experiments") as typeof import("../lib/experiments");
       const data = await tuning.loadTuningData({ seed, presets: FUSION_PRESETS, variants: 2, log: true });
       return async (trial: Trial) => {
         const config = {
