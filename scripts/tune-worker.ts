@@ -25,32 +25,20 @@ interface WorkerObjective {
   prepare(worker: string): Promise<Objective>;
 }
 
-/** Notebook 06, section 5: the broad study over the fusion networks. */
+/** Notebook 06, section 5: the broad study over the fusion networks (lib/experiments suggestBroadConfig). */
 const FUSION_PRESETS = ["A1", "A2", "A3", "A4"];
-const FUSION_MODELS: Record<string, string> = { concat: "FusionConcat", gated: "FusionGated", attention: "FusionAttention" };
 
 function fusionObjective(study: string, seed: number): WorkerObjective {
+  // Loaded only for this objective: the bench functions need no TensorFlow.js.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const experiments = require("../lib/experiments") as typeof import("../lib/experiments");
   return {
     direction: "maximize",
-    pruner: new MedianPruner({ nStartupTrials: 5, nWarmupSteps: 3 }),
+    pruner: new MedianPruner(experiments.BROAD_PRUNER_OPTIONS),
     async prepare(worker) {
-      // Loaded only for this objective: the bench functions need no TensorFlow.js.
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const tuning = require("../lib/experiments") as typeof import("../lib/experiments");
-      const data = await tuning.loadTuningData({ seed, presets: FUSION_PRESETS, variants: 2, log: true });
+      const data = await experiments.loadTuningData({ seed, presets: FUSION_PRESETS, variants: 2, log: true });
       return async (trial: Trial) => {
-        const config = {
-          ...tuning.BASE_TRIAL_CONFIG,
-          lr: trial.suggestFloat("lr", 1e-4, 1e-2, { log: true }),
-          weightDecay: trial.suggestFloat("weight_decay", 1e-6, 1e-2, { log: true }),
-          labelSmoothing: trial.suggestFloat("label_smoothing", 0, 0.2),
-          dropout: trial.suggestFloat("dropout_rate", 0.05, 0.5),
-          augmentation: trial.suggestCategorical("augmentation", ["none", ...FUSION_PRESETS]),
-          model: FUSION_MODELS[trial.suggestCategorical("fusion", ["concat", "gated", "attention"])],
-          epochs: 10,
-          batchSize: 32,
-        };
-        const result = await tuning.runFusionTrial(data, config, {
+        const result = await experiments.runFusionTrial(data, experiments.suggestBroadConfig(trial, FUSION_PRESETS), {
           trial,
           track: { experiment: "06_tuning", runName: `${study}-t${trial.number}`, tags: { "tune.study": study, "tune.trial": String(trial.number), "tune.worker": worker } },
         });
@@ -101,6 +89,8 @@ async function main(): Promise<void> {
     async (trial) => {
       const started = Date.now();
       trial.setUserAttr("worker", worker);
+      // What this worker's sampler reads from the shared study when the trial starts (checked by bench/tune/workers.ts).
+      trial.setUserAttr("finished_seen", study.getTrials(["COMPLETE", "PRUNED", "FAIL"]).length);
       const value = await objective(trial);
       const rest = trialSeconds * 1000 - (Date.now() - started);
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));

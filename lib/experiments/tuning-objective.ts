@@ -158,6 +158,30 @@ export const BASE_TRIAL_CONFIG: Readonly<FusionTrialConfig> = Object.freeze({
   seed: 42,
 });
 
+/** The fusion types notebook 06's broad study chooses among, and the lib/models architecture of each. */
+export const BROAD_FUSION_MODELS: Readonly<Record<string, string>> = Object.freeze({ concat: "FusionConcat", gated: "FusionGated", attention: "FusionAttention" });
+/** The broad study's median pruner: after 5 complete trials, from the 4th epoch. */
+export const BROAD_PRUNER_OPTIONS = Object.freeze({ nStartupTrials: 5, nWarmupSteps: 3 });
+
+/**
+ * Notebook 06's broad study: six hyper-parameters (lr, weight decay, label smoothing, dropout, augmentation preset,
+ * fusion type), 10 epochs at batch 32. One definition for the notebook and `npm run tune:worker`, so that workers on
+ * other machines suggest exactly the same distributions (Optuna refuses a parameter whose kind changes in a study).
+ */
+export function suggestBroadConfig(trial: Trial, presets: readonly string[]): FusionTrialConfig {
+  return {
+    ...BASE_TRIAL_CONFIG,
+    lr: trial.suggestFloat("lr", 1e-4, 1e-2, { log: true }),
+    weightDecay: trial.suggestFloat("weight_decay", 1e-6, 1e-2, { log: true }),
+    labelSmoothing: trial.suggestFloat("label_smoothing", 0, 0.2),
+    dropout: trial.suggestFloat("dropout_rate", 0.05, 0.5),
+    augmentation: trial.suggestCategorical("augmentation", ["none", ...presets]),
+    model: BROAD_FUSION_MODELS[trial.suggestCategorical("fusion", Object.keys(BROAD_FUSION_MODELS))],
+    epochs: 10,
+    batchSize: 32,
+  };
+}
+
 export interface TrialRunOptions {
   /** The study trial: every epoch's validation macro-F1 is reported to it and its pruner may stop the run. */
   trial?: Trial;

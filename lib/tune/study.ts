@@ -171,20 +171,23 @@ export class Study {
     if (trialId === undefined) throw new Error(`study "${this.name}" has no trial number ${trial}`);
     let state: "COMPLETE" | "PRUNED" | "FAIL";
     let value: number | null = null;
+    let reason: string | undefined;
     if (typeof result === "number") {
       if (Number.isNaN(result)) {
         state = "FAIL";
-        this.storage.setTrialSystemAttr(trialId, "fail_reason", "the objective returned NaN");
+        reason = "the objective returned NaN";
       } else {
         state = "COMPLETE";
         value = result;
       }
     } else {
       state = result.state;
-      if (result.reason) this.storage.setTrialSystemAttr(trialId, "fail_reason", result.reason);
+      reason = result.reason;
     }
+    if (reason) this.storage.setTrialSystemAttr(trialId, "fail_reason", reason);
     this.storage.finishTrial(trialId, state, value);
-    const frozen = this.storage.getTrial(trialId);
+    // A Trial knows what was written to it: no need to read it back.
+    const frozen = trialObject ? trialObject.finished(state, value, reason) : this.storage.getTrial(trialId);
     this.sampler.afterTrial?.(this.view, frozen, state, value);
     return frozen;
   }
@@ -356,6 +359,20 @@ export class Trial {
     // What was just written, without reading the trial back.
     this.frozen = { ...this.frozen, params: { ...this.frozen.params, [name]: value }, distributions: { ...this.frozen.distributions, [name]: distribution } };
     return value;
+  }
+
+  /** This trial as stored once `tell` has finished it. */
+  finished(state: "COMPLETE" | "PRUNED" | "FAIL", value: number | null, failReason?: string): FrozenTrial {
+    const complete = new Date();
+    const start = this.frozen.datetimeStart;
+    return {
+      ...this.frozen,
+      state,
+      value,
+      systemAttrs: failReason ? { ...this.frozen.systemAttrs, fail_reason: failReason } : this.frozen.systemAttrs,
+      datetimeComplete: complete,
+      duration: start === null ? null : complete.getTime() - start.getTime(),
+    };
   }
 
   /** Records an intermediate value (e.g. validation loss after epoch `step`). A repeated step is ignored, as in Optuna. */
