@@ -9,10 +9,12 @@
 import { searchRuns, type RunSummary } from "../track";
 
 /**
- * Selection keys in order of preference: the validation macro-F1 of the report's single split (logged per epoch by
- * notebooks 05 and 06 alike, so their runs compete on the same rows), then CV macro-F1 means.
+ * Selection keys in order of preference: the validation macro-F1 of the report's single split as a run's final,
+ * evaluated weights score it (notebooks 05 and 06 alike log it, so their runs compete on the same rows; for an
+ * early-stopped run that is the restored best epoch, not the last one), then CV macro-F1 means. The per-epoch
+ * `val_f1_macro` curve is not a selection key: its last value need not describe the weights that were kept.
  */
-export const SELECTION_KEYS: readonly string[] = ["val_f1_macro", "final_val_f1_macro", "cv_f1_macro_mean", "cv_macro_f1_mean", "macro_f1_mean"];
+export const SELECTION_KEYS: readonly string[] = ["final_val_f1_macro", "cv_f1_macro_mean", "cv_macro_f1_mean", "macro_f1_mean"];
 
 /** CV spread logged next to a mean key, if any ("cv_f1_macro_mean" → "cv_f1_macro_std"). */
 export function stdKeyOf(key: string): string | null {

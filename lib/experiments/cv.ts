@@ -72,6 +72,11 @@ export interface FoldResult {
   history: EpochRecord[];
   /** Thresholds of the M2 tertiles fitted on this fold's training rows. */
   thresholds: number[];
+  /** Row indices (into data.records) of this fold's test rows, and the class predicted for each. */
+  testIndices: number[];
+  predictions: number[];
+  /** The classes the fold's fitted target gave those rows. */
+  truth: number[];
 }
 
 export interface TrainEvalOptions {
@@ -86,6 +91,11 @@ export interface TrainEvalOptions {
 export interface TrainEvalResult {
   model: tf.LayersModel;
   history: History;
+  /**
+   * Scores on the watched validation part of the weights that are returned (after early stopping restored its best
+   * epoch), so a logged validation score always describes the evaluated model.
+   */
+  validation?: { accuracy: number; macroF1: number };
   accuracy: number;
   macroF1: number;
   predictions: number[];
@@ -123,16 +133,17 @@ export async function trainAndEvaluate(specOrName: ArchitectureSpec | string, fo
       callbacks,
       onEpoch: options.onEpoch,
     });
-    const proba = predictProba(model, testX);
-    const predictions = proba.map((p) => {
-      let best = 0;
-      for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-      return best;
-    });
+    const predictions = predictProba(model, testX).map(argmax);
     const labels = fold.classLabels.map((_, i) => i);
+    let validation: TrainEvalResult["validation"];
+    if (valX && options.validation) {
+      const valPredictions = predictProba(model, valX).map(argmax);
+      validation = { accuracy: accuracy(options.validation.y, valPredictions), macroF1: f1Macro(options.validation.y, valPredictions, labels) };
+    }
     return {
       model,
       history,
+      validation,
       accuracy: accuracy(fold.test.y, predictions),
       macroF1: f1Macro(fold.test.y, predictions, labels),
       predictions,
@@ -143,6 +154,12 @@ export async function trainAndEvaluate(specOrName: ArchitectureSpec | string, fo
   } finally {
     tf.dispose([...x, ...testX, ...(valX ?? [])]);
   }
+}
+
+function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+  return best;
 }
 
 export interface CvOptions {
@@ -206,6 +223,9 @@ export async function crossValidate(data: ExperimentData, specOrName: Architectu
       confusion: result.confusion,
       history: result.history.records,
       thresholds: fold.target.bins.thresholds.slice(),
+      testIndices: fold.test.indices.slice(),
+      predictions: result.predictions,
+      truth: fold.test.y.slice(),
     };
     perFold.push(fr);
     options.onFold?.(fr);
@@ -228,12 +248,19 @@ export async function crossValidate(data: ExperimentData, specOrName: Architectu
   };
 }
 
-export interface SingleSplitResult {
-  model: string;
-  seed: number;
+export interface SplitScores {
   accuracy: number;
   macroF1: number;
   confusion: number[][];
+}
+
+export interface SingleSplitResult {
+  model: string;
+  seed: number;
+  /** The returned weights (best epoch by validation loss, restored) scored on the validation part. */
+  validation: SplitScores;
+  /** Only when asked for (`scoreTest: true`): the test part is for the one chosen model, scored once. */
+  test?: SplitScores;
   history: EpochRecord[];
   stopReason?: string;
   params: number;
@@ -245,40 +272,51 @@ export interface SingleSplitResult {
 
 /**
  * The report's protocol: one grouped stratified split (train / val / test), preprocessors and thresholds fitted on
- * train, early stopping + ReduceLROnPlateau on val, one evaluation on test.
+ * train, early stopping + ReduceLROnPlateau on val. Scores describe the returned weights; the test part is scored
+ * only with `scoreTest` (for the chosen model, once).
  */
 export async function evaluateSingleSplit(
   data: ExperimentData,
   specOrName: ArchitectureSpec | string,
-  options: { seed?: number; config?: Partial<TrainConfig>; onEpoch?: (record: EpochRecord) => void; callbacks?: Callback[]; keepModel?: boolean } = {},
+  options: { seed?: number; config?: Partial<TrainConfig>; onEpoch?: (record: EpochRecord) => void; callbacks?: Callback[]; keepModel?: boolean; scoreTest?: boolean } = {},
 ): Promise<SingleSplitResult & { trained?: tf.LayersModel }> {
   const spec = typeof specOrName === "string" ? getArchitecture(specOrName) : specOrName;
   checkInputs(data, spec);
   const seed = options.seed ?? 42;
   const split = singleSplit(data.records, seed);
-  const withVal = prepareFold(data, split.train, split.test, { seed });
-  const valPart = prepareFold(data, split.train, split.val, { seed }).test;
-  const result = await trainAndEvaluate(spec, withVal, {
+  const trainVal = prepareFold(data, split.train, split.val, { seed });
+  const result = await trainAndEvaluate(spec, trainVal, {
     seed,
     config: options.config,
-    validation: valPart,
+    validation: trainVal.test,
     onEpoch: options.onEpoch,
     callbacks: options.callbacks,
   });
-  if (!options.keepModel) result.model.dispose();
+  let test: SplitScores | undefined;
+  try {
+    if (options.scoreTest) {
+      const testPart = prepareFold(data, split.train, split.test, { seed }).test;
+      const x = partTensors(spec, trainVal, testPart);
+      const predictions = predictProba(result.model, x).map(argmax);
+      tf.dispose(x);
+      const labels = trainVal.classLabels.map((_, i) => i);
+      test = { accuracy: accuracy(testPart.y, predictions), macroF1: f1Macro(testPart.y, predictions, labels), confusion: confusionMatrix(testPart.y, predictions, labels) };
+    }
+  } finally {
+    if (!options.keepModel) result.model.dispose();
+  }
   return {
     model: spec.name,
     seed,
-    accuracy: result.accuracy,
-    macroF1: result.macroF1,
-    confusion: result.confusion,
+    validation: { accuracy: result.accuracy, macroF1: result.macroF1, confusion: result.confusion },
+    test,
     history: result.history.records,
     stopReason: result.history.stopReason,
     params: result.params,
     seconds: result.seconds,
     sizes: { train: split.train.length, val: split.val.length, test: split.test.length },
-    classLabels: withVal.classLabels,
-    warning: leakWarning(result.accuracy, `${spec.name} single split`),
+    classLabels: trainVal.classLabels,
+    warning: leakWarning(test?.accuracy ?? result.accuracy, `${spec.name} single split`),
     trained: options.keepModel ? result.model : undefined,
   };
 }

@@ -11,7 +11,7 @@ import { applyEmbeddingTransform, embeddingTransformOf } from "./embedding-trans
 import { loadExperimentData, type ExperimentData } from "./inputs";
 import { prepareFold, singleSplit, type PartData, type PreparedFold } from "./protocol";
 import { buildModel, getArchitecture, modelInputNames, type ArchitectureSpec } from "../models";
-import { fit, evaluate, freezeLayers, epochMetrics, type BatchSource, type EpochRecord, type History } from "../train";
+import { fit, freezeLayers, epochMetrics, type BatchSource, type EpochRecord, type History } from "../train";
 import { startRun, type Run } from "../track";
 import { TrialPruned, type Trial } from "../tune";
 import { createRng } from "../util";
@@ -19,10 +19,9 @@ import { createRng } from "../util";
 export interface TuningData {
   experiment: ExperimentData;
   seed: number;
-  /** Preprocessors fitted on the training rows; `fold.test` is the validation part. */
+  /** Preprocessors fitted on the training rows; `fold.test` is the validation part. The test part is not loaded:
+   * only notebook 07 scores it, once, for the chosen model. */
   fold: PreparedFold;
-  /** The held-out test part (same fitted steps); never used to choose. */
-  test: PartData;
   /** Per augmentation preset: K augmented embeddings of every training photo, scaled like the clean ones. */
   variants: Record<string, Float32Array[]>;
   /** Params describing the data, logged with every run. */
@@ -48,7 +47,6 @@ export async function loadTuningData(options: LoadTuningOptions = {}): Promise<T
   const experiment = await loadExperimentData({ embeddings: true, backbone, log: options.log ?? false });
   const split = singleSplit(experiment.records, seed);
   const fold = prepareFold(experiment, split.train, split.val, { seed });
-  const test = prepareFold(experiment, split.train, split.test, { seed }).test;
   const emb = experiment.embedding!;
   // Augmented embeddings go through exactly the fold's fitted steps (train-fitted PCA, then scaler), so they have the
   // model's embedding width.
@@ -63,7 +61,6 @@ export async function loadTuningData(options: LoadTuningOptions = {}): Promise<T
     experiment,
     seed,
     fold,
-    test,
     variants,
     dataParams: {
       data_seed: seed,
@@ -71,7 +68,7 @@ export async function loadTuningData(options: LoadTuningOptions = {}): Promise<T
       split: "grouped-stratified single split",
       n_train: fold.train.indices.length,
       n_val: fold.test.indices.length,
-      n_test: test.indices.length,
+      n_test: split.test.length,
       backbone: emb.backbone,
       augmented_variants: k,
     },
@@ -187,8 +184,6 @@ export interface TrialRunOptions {
   trial?: Trial;
   /** Track the run (experiment, name, tags); without it nothing is logged. */
   track?: { experiment: string; runName: string; tags?: Record<string, string> };
-  /** Also score the test part (for the final retrained model only). */
-  evaluateTest?: boolean;
   /** Override the architecture (e.g. another fusion kind). */
   spec?: ArchitectureSpec;
 }
@@ -201,7 +196,6 @@ export interface FusionTrialResult {
   seconds: number;
   params: number;
   runId?: string;
-  test?: { accuracy: number; f1Macro: number };
 }
 
 /** Config → run params (flat, MLflow-friendly). */
@@ -303,11 +297,6 @@ export async function runFusionTrial(data: TuningData, config: FusionTrialConfig
       params: trainable,
       runId: run?.runId,
     };
-    if (options.evaluateTest) {
-      const t = evaluate(model, partSource(spec, fold, data.test), data.test.y);
-      result.test = { accuracy: t.accuracy, f1Macro: t.f1Macro };
-      run?.logMetrics({ test_acc: t.accuracy, test_f1_macro: t.f1Macro });
-    }
     run?.logMetrics({ final_val_f1_macro: result.valF1, final_val_acc: result.valAcc, trial_seconds: result.seconds });
     run?.endRun("FINISHED");
     return result;

@@ -13,6 +13,11 @@
  *   const folds = datasetKFold(ds, { k: 5, seed: 0 });                // stratified by class, groups kept together
  *   const enc = fitMetadataEncoder(ds.metadata, trainItems, { unknown: "zeros" });   // numeric → scaler, categorical → one-hot
  *   const X = transformMetadata(enc, testItems);
+ *
+ * Choosing among candidates without grading the choice on its own folds, and a Gaussian mixture:
+ *   const nested = await nestedCrossValidation(candidates, outerFolds, innerFoldsOf, score);   // .estimate vs .selectionScore
+ *   const honest = crossFoldSelection(await scoreCandidates(candidates, folds, score));
+ *   const gmm = fitGaussianMixture(points, { k: 7, seed: 0 });  predictGaussianMixture(gmm, points);
  */
 export * from "./matrix";
 export * from "./encoders";
@@ -22,3 +27,5 @@ export * from "./pca";
 export * from "./splits";
 export * from "./dataset-splits";
 export * from "./metadata-encoder";
+export * from "./selection";
+export * from "./gmm";

@@ -26,3 +26,4 @@ export * from "./encoders";
 export * from "./feature-pipeline";
 export * from "./splits";
 export * from "./dataset";
+export * from "./ceiling";

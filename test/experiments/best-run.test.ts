@@ -19,14 +19,15 @@ function track(root: string, experiment: string, runName: string, params: Record
 
 test("chooseBestRun: best FINISHED run by the first selection key any run logged, never a test score", () => {
   const root = store();
-  track(root, "05_fusion_models", "a-split", { model: "FusionConcat", protocol: "single-split", seed: 42 }, { val_f1_macro: 0.80, test_f1_macro: 0.99 });
+  // An early-stopped run: its last epoch's val_f1_macro (0.97) is not the restored weights' score (0.80).
+  track(root, "05_fusion_models", "a-split", { model: "FusionConcat", protocol: "single-split", seed: 42 }, { val_f1_macro: 0.97, final_val_f1_macro: 0.80, test_f1_macro: 0.99 });
   track(root, "05_fusion_models", "a-cv5", { model: "FusionConcat", protocol: "grouped-5-fold" }, { macro_f1_mean: 0.95, macro_f1_std: 0.01 });
   track(root, "06_tuning", "t1", { model: "NetEngagementPOIFinal" }, { val_f1_macro: 0.84, final_val_f1_macro: 0.84 });
   track(root, "06_tuning", "t2-failed", { model: "NetEngagementPOIFinal" }, { val_f1_macro: 0.99 }, "FAILED");
   track(root, "06_tuning", "t3-pruned", { model: "NetEngagementPOIFinal" }, { val_f1_macro: 0.98 }, "KILLED");
   const chosen = chooseBestRun(["05_fusion_models", "06_tuning"], { root });
   assert.equal(chosen.run.runName, "t1");
-  assert.equal(chosen.key, "val_f1_macro");
+  assert.equal(chosen.key, "final_val_f1_macro");
   assert.equal(chosen.value, 0.84);
   assert.equal(chosen.candidates, 3);
   assert.equal(chosen.ranked, 2);

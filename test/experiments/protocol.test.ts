@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { TARGET_COLUMNS, engagementScores, fitQuantileBins, type PoiRecord } from "../../lib/poi";
 import { createRng } from "../../lib/util/random";
-import { cvFolds, crossValidate, leakWarning, prepareFold, singleSplit, evaluateSingleSplit, type ExperimentData } from "../../lib/experiments";
+import { cvFolds, crossValidate, leakWarning, prepareFold, singleSplit, evaluateSingleSplit, partTensors, type ExperimentData } from "../../lib/experiments";
+import { getArchitecture } from "../../lib/models";
 import { poi } from "../poi/record-fixtures";
 
 tf.setBackend("cpu");
@@ -131,7 +132,7 @@ test("crossValidate: per-fold results, mean ± std, labels from train-fitted thr
   await assert.rejects(crossValidate(data, "FusionConcat", { folds: 3 }), /embeddings/);
 });
 
-test("single split: 72/13/15 grouped parts, early stopping on val, evaluation on test", async () => {
+test("single split: 72/13/15 grouped parts, early stopping on val; test scored only when asked", async () => {
   const data = fixture();
   const split = singleSplit(data.records, 42);
   assert.equal(split.train.length + split.val.length + split.test.length, data.records.length);
@@ -139,5 +140,26 @@ test("single split: 72/13/15 grouped parts, early stopping on val, evaluation on
   assert.deepEqual(r.sizes, { train: split.train.length, val: split.val.length, test: split.test.length });
   assert.equal(r.history.length, 3);
   assert.ok(r.history.every((e) => e.valLoss !== null));
-  assert.equal(r.confusion.flat().reduce((a, b) => a + b, 0), split.test.length);
+  assert.equal(r.validation.confusion.flat().reduce((a, b) => a + b, 0), split.val.length);
+  assert.equal(r.test, undefined);
+  const withTest = await evaluateSingleSplit(data, "MetaStatsMLP", { seed: 42, config: { epochs: 3 }, scoreTest: true });
+  assert.deepEqual(withTest.validation, r.validation);
+  assert.equal(withTest.test!.confusion.flat().reduce((a, b) => a + b, 0), split.test.length);
+});
+
+test("single split: the validation score describes the returned weights (best epoch restored), not the last epoch", async () => {
+  const data = fixture();
+  // 12 epochs with patience 5 on a tiny fixture: early stopping restores an earlier epoch's weights.
+  const r = await evaluateSingleSplit(data, "MetaStatsMLP", { seed: 7, config: { epochs: 12, optimizer: { name: "adamw", lr: 0.05, weightDecay: 0 } }, keepModel: true });
+  const split = singleSplit(data.records, 7);
+  const fold = prepareFold(data, split.train, split.val, { seed: 7 });
+  assert.ok(r.stopReason, "the fixture should stop early, so that the restored epoch is not the last");
+  const model = r.trained!;
+  const tensors = partTensors(getArchitecture("MetaStatsMLP"), fold, fold.test);
+  const proba = model.predict(tensors) as tf.Tensor2D;
+  const predicted = (await proba.argMax(1).array()) as number[];
+  tf.dispose([proba, ...tensors]);
+  model.dispose();
+  const acc = predicted.filter((p, i) => p === fold.test.y[i]).length / predicted.length;
+  assert.ok(Math.abs(acc - r.validation.accuracy) < 1e-12, `recomputed ${acc} vs logged ${r.validation.accuracy}`);
 });

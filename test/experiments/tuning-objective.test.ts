@@ -28,7 +28,7 @@ function fixture(): TuningData {
   const fold = { train, test: part(30, 2, 60), dims: DIMS, metaColumns: ["a", "b", "c", "d"], classLabels: ["low", "medium", "high"] } as unknown as PreparedFold;
   // Variant k of every training row: the clean embedding shifted by 100·(k + 1), so a batch shows which one it read.
   const variants = [0, 1].map((k) => train.inputs.embedding!.map((v) => v + 100 * (k + 1)));
-  return { experiment: {} as TuningData["experiment"], seed: 0, fold, test: part(30, 3, 90), variants: { A1: variants }, dataParams: { n_train: 60 } };
+  return { experiment: {} as TuningData["experiment"], seed: 0, fold, variants: { A1: variants }, dataParams: { n_train: 60 } };
 }
 
 test("partSource refuses augmented variants whose width is not the fold's embedding width (e.g. not PCA-projected)", () => {
@@ -88,8 +88,8 @@ test("runFusionTrial: tracked run with params, per-epoch reports, frozen layers 
   assert.equal(frozen.params.augmentation, "A1");
   assert.equal(frozen.tags["tune.trial"], "0");
   assert.ok(Number.isFinite(frozen.metrics.final_val_f1_macro));
-  result = await runFusionTrial(data, config, { evaluateTest: true });
-  assert.ok(result.test && result.test.accuracy >= 0 && result.test.accuracy <= 1);
+  // Trials never score the test part: notebook 07 does, once, for the chosen model.
+  assert.ok(Object.keys(frozen.metrics).every((k) => !k.startsWith("test")), Object.keys(frozen.metrics).join(", "));
 });
 
 test("runFusionTrial: a pruned trial throws TrialPruned and its run ends KILLED; unknown augmentation is refused", async () => {
