@@ -2,6 +2,7 @@
  * Grouped stratified k-fold cross-validation of one named model, for scripted comparisons.
  *
  *   npm run cv -- --model MetaStatsMLP --folds 5 --seed 3      # progress on stderr, one JSON object last on stdout
+ *   npm run cv -- --model default --folds 5 --seed 7            # the recommended model (its real name in the JSON)
  *   npm run cv -- --list                                       # the model names
  *
  * Options: --epochs n (override), --backend cpu|wasm (default: the engine's choice, multithreaded wasm here, which trains
@@ -12,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine";
 import { crossValidate, loadExperimentData, LEAK_ACCURACY } from "../lib/experiments";
-import { getArchitecture, listArchitectures, modelInputNames } from "../lib/models";
+import { DEFAULT_ARCHITECTURE, getArchitecture, listArchitectures, modelInputNames } from "../lib/models";
 import { startRun } from "../lib/track";
 
 function usage(): never {
@@ -50,6 +51,7 @@ function intArg(args: Record<string, string | boolean>, key: string, fallback: n
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.list) {
+    console.log(`default\t${DEFAULT_ARCHITECTURE}: the recommended model`);
     for (const s of listArchitectures()) console.log(`${s.name}\t${s.description}`);
     return;
   }

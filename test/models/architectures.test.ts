@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
   ARCHITECTURE_NAMES,
+  DEFAULT_ARCHITECTURE,
   REPORT_ARCHITECTURES,
   buildModel,
   countTrainableParams,
@@ -145,5 +146,11 @@ test("withImageInputs adds the statistics branch to a report network; missing in
   assert.equal(spec.name, "NetEngagementPOIFinal[embedding+stats]");
   assert.deepEqual(modelInputNames(spec), ["meta", "stats", "embedding"]);
   assert.throws(() => buildModel("FusionConcat", { meta: 24, stats: 26 }), /embedding/);
-  assert.throws(() => getArchitecture("ResNet9000"), /unknown model "ResNet9000"; known: logreg-meta/);
+  assert.throws(() => getArchitecture("ResNet9000"), /unknown model "ResNet9000"; known: default \(\w+\), logreg-meta/);
+});
+
+test('"default" names the recommended model, and the error for an unknown name lists it', () => {
+  assert.equal(getArchitecture("default").name, DEFAULT_ARCHITECTURE);
+  assert.ok(ARCHITECTURE_NAMES.includes(DEFAULT_ARCHITECTURE));
+  assert.throws(() => getArchitecture("nope"), new RegExp(`known: default \\(${DEFAULT_ARCHITECTURE}\\)`));
 });
