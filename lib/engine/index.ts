@@ -1,7 +1,7 @@
 /**
  * lib/engine — where tensors are computed, and the image backbones that run there.
  *
- *   const engine = await initEngine();                 // tfjs-node-gpu → tfjs-node → wasm (all cores) → cpu; prints why
+ *   const engine = await initEngine();                 // tfjs-node-gpu → tfjs-node → webgpu → wasm (all cores) → cpu; prints why
  *   const backbone = await loadMobileNetV2();          // ImageNet, 224×224, 1280-d `global_pool` embedding
  *   const { embeddings } = await embedImages({ backbone, files });   // cached in outputs/cache/embeddings
  *   const net = createBackbone("resnet18", { inputSize: 128, seed: 0 });  // random init, trainable
@@ -12,8 +12,20 @@
  * Importing this folder also gives the wasm backend the training kernels it lacks (see kernels/) once
  * initEngine runs. Other folders import TensorFlow.js as usual ("@tensorflow/tfjs"); the backend is global.
  */
-export { initEngine, parseBackendSetting, parseThreadsSetting, availableCores, BACKEND_SETTING, THREADS_SETTING } from "./backend";
-export type { EngineBackend, EngineInfo, EngineOptions } from "./backend";
+export {
+  initEngine,
+  selectBackend,
+  engineLine,
+  parseBackendSetting,
+  parseThreadsSetting,
+  availableCores,
+  BACKEND_SETTING,
+  THREADS_SETTING,
+  DEFAULT_STARTERS,
+} from "./backend";
+export type { BackendStarters, EngineBackend, EngineInfo, EngineOptions, WebGpuStart } from "./backend";
+export { probeWebGpu, describeAdapter, SYNC_READ_MESSAGE } from "./webgpu";
+export type { GpuAdapterInfo, WebGpuProbe } from "./webgpu";
 export { registerTrainingKernels, setSimdKernels, simdKernelsActive, WASM_TRAINING_KERNEL_NAMES } from "./kernels";
 export { wasmThreadsInUse } from "./wasm-threads";
 export {
