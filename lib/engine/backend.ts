@@ -141,7 +141,7 @@ export const DEFAULT_STARTERS: BackendStarters = {
   native: startNative,
   webgpu: async () => {
     const probe = await probeWebGpu();
-    return probe.ok ? startWebGpu() : { reason: probe.reason };
+    return "reason" in probe ? { reason: probe.reason } : startWebGpu();
   },
   wasm: startWasm,
   wasmThreads: wasmThreadsInUse,
