@@ -208,7 +208,7 @@ function targetParts(target: GradCamTarget): { model: tf.LayersModel; head?: Emb
  * input batch, already preprocessed (e.g. backbone.preprocess(pixels)); for a multi-input model (image + metadata
  * in one LayersModel, the backbone nested as a layer) the list of inputs in `model.inputs` order.
  */
-export function gradCamParts(target: GradCamTarget, input: tf.Tensor | readonly tf.Tensor[], options: GradCamOptions = {}): GradCamParts {
+export async function gradCamParts(target: GradCamTarget, input: tf.Tensor | readonly tf.Tensor[], options: GradCamOptions = {}): Promise<GradCamParts> {
   const { model, head } = targetParts(target);
   const inputs = Array.isArray(input) ? [...input] : [input as tf.Tensor];
   if (inputs.length !== model.inputs.length) throw new Error(`Grad-CAM: model ${model.name} takes ${model.inputs.length} inputs (${model.inputs.map((t) => t.name).join(", ")}), got ${inputs.length}`);
@@ -218,23 +218,26 @@ export function gradCamParts(target: GradCamTarget, input: tf.Tensor | readonly 
   const skip = !head && (options.score ?? "logit") === "logit" ? softmaxTensor(output).id : undefined;
   const n = inputs[0].shape[0] as number;
   const indices = Array.from({ length: n }, (_, i) => i);
-  return tf.tidy(() => {
-    const fed = new Map<number, tf.Tensor>(model.inputs.map((t, i) => [t.id, inputs[i]]));
-    const activations = replay(conv, fed, graph.links, skip) as tf.Tensor4D;
-    const forward = (a: tf.Tensor): tf.Tensor2D => {
-      const values = new Map(fed);
-      values.set(conv.id, a);
-      const out = replay(output, values, graph.links, skip);
-      const scores = head ? head(out, indices) : out;
-      if (scores.shape.length !== 2) throw new Error(`Grad-CAM: class scores have shape ${JSON.stringify(scores.shape)}, expected [batch, classes]`);
-      return scores as tf.Tensor2D;
-    };
-    const scores = forward(activations);
+  const fed = new Map<number, tf.Tensor>(model.inputs.map((t, i) => [t.id, inputs[i]]));
+  const forward = (a: tf.Tensor): tf.Tensor2D => {
+    const values = new Map(fed);
+    values.set(conv.id, a);
+    const out = replay(output, values, graph.links, skip);
+    const scores = head ? head(out, indices) : out;
+    if (scores.shape.length !== 2) throw new Error(`Grad-CAM: class scores have shape ${JSON.stringify(scores.shape)}, expected [batch, classes]`);
+    return scores as tf.Tensor2D;
+  };
+  const [activations, scores] = tf.tidy(() => {
+    const a = replay(conv, fed, graph.links, skip) as tf.Tensor4D;
+    return [a, forward(a)];
+  }) as [tf.Tensor4D, tf.Tensor2D];
+  try {
     const numClasses = scores.shape[1];
     const chosen = options.classIndex;
     let classIndices: number[];
     if (chosen === undefined) {
-      const rows = scores.arraySync();
+      // Read with await: the only way to read a GPU tensor on WebGPU in Node.
+      const rows = await scores.array();
       classIndices = rows.map((row) => argmax(row));
     } else {
       classIndices = typeof chosen === "number" ? indices.map(() => chosen) : [...chosen];
@@ -243,11 +246,16 @@ export function gradCamParts(target: GradCamTarget, input: tf.Tensor | readonly 
     classIndices.forEach((c, i) => {
       if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new Error(`Grad-CAM: class index ${c} for image ${i} is not in 0..${numClasses - 1}`);
     });
-    const mask = tf.oneHot(tf.tensor1d(classIndices, "int32"), numClasses).toFloat();
-    // Images are independent in inference mode, so the gradient of the summed scores is each image's own gradient.
-    const gradients = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(forward(a), mask)))(activations) as tf.Tensor4D;
+    const gradients = tf.tidy(() => {
+      const mask = tf.oneHot(tf.tensor1d(classIndices, "int32"), numClasses).toFloat();
+      // Images are independent in inference mode, so the gradient of the summed scores is each image's own gradient.
+      return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(forward(a), mask)))(activations) as tf.Tensor4D;
+    });
     return { activations, gradients, scores, classIndices, layerName: conv.sourceLayer.name };
-  });
+  } catch (error) {
+    tf.dispose([activations, scores]);
+    throw error;
+  }
 }
 
 export interface Heatmap {
@@ -272,13 +280,13 @@ export interface GradCamResult {
 }
 
 /** Grad-CAM heat maps for a preprocessed input batch [n, size, size, 3] (or the inputs of a multi-input model). */
-export function gradCam(target: GradCamTarget, input: tf.Tensor | readonly tf.Tensor[], options: GradCamOptions = {}): GradCamResult[] {
-  const parts = gradCamParts(target, input, options);
+export async function gradCam(target: GradCamTarget, input: tf.Tensor | readonly tf.Tensor[], options: GradCamOptions = {}): Promise<GradCamResult[]> {
+  const parts = await gradCamParts(target, input, options);
   try {
     const [n, h, w, k] = parts.activations.shape;
-    const a = parts.activations.dataSync();
-    const g = parts.gradients.dataSync();
-    const scoreRows = parts.scores.arraySync();
+    const a = await parts.activations.data();
+    const g = await parts.gradients.data();
+    const scoreRows = await parts.scores.array();
     const logits = (options.score ?? "logit") === "logit" || !(target instanceof tf.LayersModel);
     const results: GradCamResult[] = [];
     for (let b = 0; b < n; b++) {
@@ -394,7 +402,7 @@ export interface ImageGradCamResult extends GradCamResult {
  * Grad-CAM for photos (RgbImage, any size, RGB [0, 255]): resized to the model input, preprocessed, explained
  * in batches; overlays are drawn on the original photos. The head (if any) gets the indices into `images`.
  */
-export function gradCamImages(target: GradCamTarget, images: readonly RgbImage[], options: ImageGradCamOptions = {}): ImageGradCamResult[] {
+export async function gradCamImages(target: GradCamTarget, images: readonly RgbImage[], options: ImageGradCamOptions = {}): Promise<ImageGradCamResult[]> {
   const { model } = targetParts(target);
   const imageInput = model.inputs.find((t) => t.shape.length === 4) ?? model.inputs[0];
   const size = options.inputSize ?? (imageInput.shape[1] as number | null) ?? 224;
@@ -413,7 +421,7 @@ export function gradCamImages(target: GradCamTarget, images: readonly RgbImage[]
     const classIndex = Array.isArray(options.classIndex) ? options.classIndex.slice(start, start + batch.length) : options.classIndex;
     const inputs = options.modelInputs ? options.modelInputs(input, indices) : [input];
     try {
-      gradCam(batchTarget, inputs, { ...options, classIndex }).forEach((result, i) => {
+      (await gradCam(batchTarget, inputs, { ...options, classIndex })).forEach((result, i) => {
         results.push({ ...result, overlay: overlayHeatmap(batch[i], result.heatmap, { alpha: options.alpha }) });
       });
     } finally {

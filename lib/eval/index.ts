@@ -15,7 +15,7 @@
  *   const predict = modelPredictFn(model, { inputGroups: [["image_embedding"], ["tags", "categories", "tier", "xps", "location"]] });
  *   show(permutationImportanceFigure(await permutationImportance(predict, Xtest, yTest, { repeats: 5, seed: 42 })));  // macro-F1 drop
  *   show(attributionFigure(await shapleySampling(predict, Xtest, row, { background: Xtrain, samples: 64 })));
- *   await showImageGrid(gradCamGridItems(gradCamImages(backbone.model, photos, { preprocess: backbone.preprocess }), { classNames }));
+ *   await showImageGrid(gradCamGridItems(await gradCamImages(backbone.model, photos, { preprocess: backbone.preprocess }), { classNames }));
  *   show(comparisonFigure(compareRuns(bestRuns(["04_metadata", "05_image", "06_fusion"]))));
  */
 export * from "./report";

@@ -39,14 +39,14 @@ export interface ModelPredictOptions {
 
 /** Wrap a LayersModel as a `PredictProbaFn` for permutationImportance / shapleySampling. */
 export function modelPredictFn(model: tf.LayersModel, options: ModelPredictOptions = {}): PredictProbaFn {
-  return (X: FeatureMatrix) => {
+  return async (X: FeatureMatrix) => {
     const inputs = options.inputGroups ? options.inputGroups.map((groups) => matrixTensor(X, groups)) : [matrixTensor(X)];
     if (inputs.length !== model.inputs.length) {
       tf.dispose(inputs);
       throw new Error(`modelPredictFn: model ${model.name} takes ${model.inputs.length} inputs but inputGroups gives ${inputs.length}`);
     }
     try {
-      return predictProba(model, inputs.length === 1 ? inputs[0] : inputs, { batchSize: options.batchSize, fromLogits: options.fromLogits });
+      return await predictProba(model, inputs.length === 1 ? inputs[0] : inputs, { batchSize: options.batchSize, fromLogits: options.fromLogits });
     } finally {
       tf.dispose(inputs);
     }

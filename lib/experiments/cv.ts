@@ -133,11 +133,11 @@ export async function trainAndEvaluate(specOrName: ArchitectureSpec | string, fo
       callbacks,
       onEpoch: options.onEpoch,
     });
-    const predictions = predictProba(model, testX).map(argmax);
+    const predictions = (await predictProba(model, testX)).map(argmax);
     const labels = fold.classLabels.map((_, i) => i);
     let validation: TrainEvalResult["validation"];
     if (valX && options.validation) {
-      const valPredictions = predictProba(model, valX).map(argmax);
+      const valPredictions = (await predictProba(model, valX)).map(argmax);
       validation = { accuracy: accuracy(options.validation.y, valPredictions), macroF1: f1Macro(options.validation.y, valPredictions, labels) };
     }
     return {

@@ -40,7 +40,7 @@
  *   const recipe = recipeFromRun(chosen.run);
  *   const prepared = await prepareEvaluation(data, recipe, { backbone });
  *   const trained = await retrainRecipe(prepared, recipe);                   // valF1Macro ≈ chosen.run.metrics.final_val_f1_macro
- *   const proba = predictSplit(trained.model, trained.spec, prepared.fold, prepared.test);
+ *   const proba = await predictSplit(trained.model, trained.spec, prepared.fold, prepared.test);
  */
 export * from "./inputs";
 export * from "./protocol";

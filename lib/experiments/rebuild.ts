@@ -131,13 +131,13 @@ export async function retrainRecipe(prepared: PreparedEvaluation, recipe: Traini
       validation: prepared.val,
       onEpoch: options.onEpoch ? (r) => options.onEpoch!(r.epoch, r.valF1Macro) : undefined,
     });
-    const pred = predictSplit(result.model, spec, fold, prepared.val).map(argmaxOf);
+    const pred = (await predictSplit(result.model, spec, fold, prepared.val)).map(argmaxOf);
     return { model: result.model, spec, history: result.history, valAccuracy: accuracy(prepared.val.y, pred), valF1Macro: f1Macro(prepared.val.y, pred, labels), seconds: (performance.now() - started) / 1000 };
   }
   const { model, history } = await trainTrialNetwork(spec, fold, fold.train, prepared.val, prepared.variants, recipe, {
     onEpoch: options.onEpoch ? (r) => options.onEpoch!(r.epoch, r.valF1Macro) : undefined,
   });
-  const pred = predictSplit(model, spec, fold, prepared.val).map(argmaxOf);
+  const pred = (await predictSplit(model, spec, fold, prepared.val)).map(argmaxOf);
   return { model, spec, history, valAccuracy: accuracy(prepared.val.y, pred), valF1Macro: f1Macro(prepared.val.y, pred, labels), seconds: (performance.now() - started) / 1000 };
 }
 
@@ -148,10 +148,10 @@ function argmaxOf(row: ArrayLike<number>): number {
 }
 
 /** Class probabilities of a part. */
-export function predictSplit(model: tf.LayersModel, spec: ArchitectureSpec, fold: PreparedFold, part: PartData): Float32Array[] {
+export async function predictSplit(model: tf.LayersModel, spec: ArchitectureSpec, fold: PreparedFold, part: PartData): Promise<Float32Array[]> {
   const x = partInputs(spec, fold, part);
   try {
-    return predictProba(model, x.length === 1 ? x[0] : x);
+    return await predictProba(model, x.length === 1 ? x[0] : x);
   } finally {
     tf.dispose(x);
   }

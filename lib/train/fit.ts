@@ -149,8 +149,11 @@ export interface EvaluationResult {
   predictions: Int32Array;
 }
 
-/** Class probabilities (softmax applied when the model outputs logits), inference mode, in batches. */
-export function predictProba(model: tf.LayersModel, x: Inputs, options: { batchSize?: number; fromLogits?: boolean } = {}): Float32Array[] {
+/**
+ * Class probabilities (softmax applied when the model outputs logits), inference mode, in batches. Async: results
+ * are read with `await data()`, the only way to read a GPU tensor on WebGPU in Node.
+ */
+export async function predictProba(model: tf.LayersModel, x: Inputs, options: { batchSize?: number; fromLogits?: boolean } = {}): Promise<Float32Array[]> {
   const n = inputCount(x, "predictProba", model);
   const batchSize = options.batchSize ?? 256;
   const fromLogits = options.fromLogits ?? outputsLogits(model);
@@ -163,7 +166,7 @@ export function predictProba(model: tf.LayersModel, x: Inputs, options: { batchS
       return fromLogits ? tf.softmax(out) : out;
     });
     const k = probs.shape[probs.shape.length - 1] as number;
-    const data = probs.dataSync() as Float32Array;
+    const data = (await probs.data()) as Float32Array;
     for (let i = 0; i < indices.length; i++) rows.push(data.slice(i * k, (i + 1) * k));
     probs.dispose();
     inputs.forEach((t) => t.dispose());
@@ -171,13 +174,13 @@ export function predictProba(model: tf.LayersModel, x: Inputs, options: { batchS
   return rows;
 }
 
-/** Loss (with the given label smoothing, no class weights), accuracy, macro-F1 and predictions. */
-export function evaluate(
+/** Loss (with the given label smoothing, no class weights), accuracy, macro-F1 and predictions (async, as predictProba). */
+export async function evaluate(
   model: tf.LayersModel,
   x: Inputs,
   y: ArrayLike<number>,
   options: { batchSize?: number; labelSmoothing?: number; focalGamma?: number; fromLogits?: boolean; numClasses?: number; epoch?: number } = {},
-): EvaluationResult {
+): Promise<EvaluationResult> {
   const numClasses = options.numClasses ?? outputUnits(model);
   const labels = checkLabels(y, numClasses, "evaluate");
   const n = inputCount(x, "evaluate", model);
@@ -194,8 +197,8 @@ export function evaluate(
       const targets = smoothedOneHot(labels.subarray(start, start + indices.length), numClasses, options.labelSmoothing ?? 0);
       return [crossEntropyPerSample(targets, out, fromLogits, options.focalGamma).sum(), out.argMax(-1)];
     });
-    lossSum += lossTotal.dataSync()[0];
-    predictions.set(argmax.dataSync() as Int32Array, start);
+    lossSum += (await lossTotal.data())[0];
+    predictions.set((await argmax.data()) as Int32Array, start);
     tf.dispose([lossTotal, argmax, ...inputs]);
   }
   return {
@@ -331,8 +334,8 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
           }),
         );
         tf.dispose(inputs);
-        lossSum += lossValue.dataSync()[0] * indices.length;
-        const predicted = argmax.dataSync();
+        lossSum += (await lossValue.data())[0] * indices.length;
+        const predicted = await argmax.data();
         for (let i = 0; i < indices.length; i++) {
           seenLabels.push(batchLabels[i]);
           seenPredictions.push(predicted[i]);
@@ -343,7 +346,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
       if (history.interrupted && seenLabels.length === 0) break;
       let val: EvaluationResult | null = null;
       if (options.validation && valLabels) {
-        val = evaluate(model, options.validation.x, valLabels, { batchSize: Math.max(batchSize, 256), labelSmoothing, focalGamma: options.loss?.focalGamma, fromLogits, numClasses, epoch });
+        val = await evaluate(model, options.validation.x, valLabels, { batchSize: Math.max(batchSize, 256), labelSmoothing, focalGamma: options.loss?.focalGamma, fromLogits, numClasses, epoch });
       }
       const record: EpochRecord = {
         epoch,

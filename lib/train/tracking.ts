@@ -175,13 +175,13 @@ export async function trackedFit(model: tf.LayersModel, fitOptions: FitOptions, 
     const result: TrackedFitResult = { run, history };
     const smoothing = fitOptions.loss?.labelSmoothing ?? 0;
     if (fitOptions.validation) {
-      const val = evaluate(model, fitOptions.validation.x, fitOptions.validation.y, { labelSmoothing: smoothing, fromLogits: fitOptions.loss?.fromLogits });
+      const val = await evaluate(model, fitOptions.validation.x, fitOptions.validation.y, { labelSmoothing: smoothing, fromLogits: fitOptions.loss?.fromLogits });
       // The final model (after early stopping's restore) scored on validation, apart from the per-epoch curve.
       result.val = logEvaluation(run, "val", fitOptions.validation.y, val.predictions, options.classNames, { metricPrefix: "final_val" });
       run.logMetric("final_val_loss", val.loss);
     }
     if (options.test) {
-      const test = evaluate(model, options.test.x, options.test.y, { labelSmoothing: smoothing, fromLogits: fitOptions.loss?.fromLogits });
+      const test = await evaluate(model, options.test.x, options.test.y, { labelSmoothing: smoothing, fromLogits: fitOptions.loss?.fromLogits });
       result.test = logEvaluation(run, "test", options.test.y, test.predictions, options.classNames);
       run.logMetric("test_loss", test.loss);
     }

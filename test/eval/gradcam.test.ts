@@ -50,17 +50,17 @@ function headLogits(model: tf.LayersModel, activations: Float64Array): number[] 
   return Array.from({ length: 3 }, (_, k) => b2[k] + hidden.reduce((s, v, j) => s + v * w2[j * 3 + k], 0));
 }
 
-test("default layer is the last 4-D activation before global pooling", () => {
+test("default layer is the last 4-D activation before global pooling", async () => {
   const model = tinyCnn(1);
   assert.equal(defaultGradCamLayer(model), "conv2");
-  assert.throws(() => gradCam(model, randomInput(1, 1), { layerName: "hidden" }), /not \[batch, h, w, channels\]/);
-  assert.throws(() => gradCam(model, randomInput(1, 1), { layerName: "nope" }), /no layer "nope"/);
+  await assert.rejects(async () => gradCam(model, randomInput(1, 1), { layerName: "hidden" }), /not \[batch, h, w, channels\]/);
+  await assert.rejects(async () => gradCam(model, randomInput(1, 1), { layerName: "nope" }), /no layer "nope"/);
 });
 
-test("replayed activations and logits match the model; the gradient matches finite differences", () => {
+test("replayed activations and logits match the model; the gradient matches finite differences", async () => {
   const model = tinyCnn(7);
   const x = randomInput(3, 2);
-  const parts = gradCamParts(model, x, { classIndex: [2, 0] });
+  const parts = await gradCamParts(model, x, { classIndex: [2, 0] });
   assert.deepEqual(parts.activations.shape, [2, 4, 4, 4]);
   const subModel = tf.model({ inputs: model.inputs, outputs: model.getLayer("conv2").output as tf.SymbolicTensor });
   const expected = (subModel.predict(x) as tf.Tensor).dataSync();
@@ -97,10 +97,10 @@ test("replayed activations and logits match the model; the gradient matches fini
   tf.dispose([parts.activations, parts.gradients, parts.scores, x]);
 });
 
-test("the gradient matches float32 finite differences through the model's own forward pass", () => {
+test("the gradient matches float32 finite differences through the model's own forward pass", async () => {
   const model = tinyCnn(11);
   const x = randomInput(5, 1);
-  const parts = gradCamParts(model, x, { classIndex: 1, score: "output" });
+  const parts = await gradCamParts(model, x, { classIndex: 1, score: "output" });
   // Score = the softmax output of class 1: perturb one activation, recompute through the layers after conv2.
   const after = (a: tf.Tensor) =>
     tf.tidy(() => {
@@ -126,13 +126,13 @@ test("the gradient matches float32 finite differences through the model's own fo
   tf.dispose([parts.activations, parts.gradients, parts.scores, x]);
 });
 
-test("heat map weights are spatial means of the gradient and the map is ReLU(Σ w·A) scaled to [0, 1]", () => {
+test("heat map weights are spatial means of the gradient and the map is ReLU(Σ w·A) scaled to [0, 1]", async () => {
   const model = tinyCnn(7);
   const x = randomInput(9, 1);
-  const parts = gradCamParts(model, x);
+  const parts = await gradCamParts(model, x);
   const acts = parts.activations.dataSync();
   const grads = parts.gradients.dataSync();
-  const [result] = gradCam(model, x);
+  const [result] = await gradCam(model, x);
   assert.equal(result.classIndex, parts.classIndices[0]);
   const weights = [0, 1, 2, 3].map((c) => Array.from({ length: 16 }, (_, p) => grads[p * 4 + c]).reduce((a, b) => a + b, 0) / 16);
   weights.forEach((w, c) => assert.ok(Math.abs(w - result.channelWeights[c]) < 1e-6));
@@ -144,7 +144,7 @@ test("heat map weights are spatial means of the gradient and the map is ReLU(Σ 
   tf.dispose([parts.activations, parts.gradients, parts.scores, x]);
 });
 
-test("the heat map points at the region that raises the class score (CNN trained from scratch shape)", () => {
+test("the heat map points at the region that raises the class score (CNN trained from scratch shape)", async () => {
   // A 1×1 convolution copying a single-channel image: the class-0 logit is the image mean, so the map is the image.
   const input = tf.input({ shape: [8, 8, 1] });
   const conv = tf.layers.conv2d({ filters: 1, kernelSize: 1, useBias: false, kernelInitializer: "ones", name: "copy" }).apply(input) as tf.SymbolicTensor;
@@ -155,17 +155,17 @@ test("the heat map points at the region that raises the class score (CNN trained
   const pixels = new Float32Array(64);
   pixels[1 * 8 + 6] = 1; // row 1, column 6: top right
   const x = tf.tensor4d(pixels, [1, 8, 8, 1]);
-  const [up] = gradCam(model, x, { classIndex: 0 });
+  const [up] = await gradCam(model, x, { classIndex: 0 });
   assert.equal(up.heatmap.data[1 * 8 + 6], 1);
   assert.equal(up.heatmap.data.reduce((a, b) => a + b, 0), 1);
   // For class 1 the same pixel lowers the score: ReLU leaves nothing.
-  const [down] = gradCam(model, x, { classIndex: 1 });
+  const [down] = await gradCam(model, x, { classIndex: 1 });
   assert.equal(down.rawMax, 0);
   assert.ok(down.heatmap.data.every((v) => v === 0));
   x.dispose();
 });
 
-test("backbone + head: the score is head(backbone(image), metadata) and the gradient flows through the head", () => {
+test("backbone + head: the score is head(backbone(image), metadata) and the gradient flows through the head", async () => {
   const backbone = withSeed(3, () => {
     const input = tf.input({ shape: [6, 6, 2] });
     const h = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: "relu", name: "bb_conv" }).apply(input) as tf.SymbolicTensor;
@@ -182,7 +182,7 @@ test("backbone + head: the score is head(backbone(image), metadata) and the grad
   const metaRows = tf.tensor2d([[1, 0], [0, 1], [0.5, 0.5]]);
   const head = (e: tf.Tensor, indices: readonly number[]) => fusion.apply([e, tf.gather(metaRows, Array.from(indices))], { training: false }) as tf.Tensor;
   const x = randomInput(21, 3);
-  const parts = gradCamParts({ backbone, head }, x, { classIndex: 2 });
+  const parts = await gradCamParts({ backbone, head }, x, { classIndex: 2 });
   assert.equal(parts.layerName, "bb_conv");
   const expectedScores = (fusion.predict([backbone.predict(x) as tf.Tensor, metaRows]) as tf.Tensor).arraySync() as number[][];
   parts.scores.arraySync().forEach((row, b) => row.forEach((v, k) => assert.ok(Math.abs(v - expectedScores[b][k]) < 1e-5)));
@@ -196,7 +196,7 @@ test("backbone + head: the score is head(backbone(image), metadata) and the grad
   tf.dispose([parts.activations, parts.gradients, parts.scores, x, metaRows]);
 });
 
-test("gradCamImages resizes photos, batches, passes photo indices to the head and overlays at the photo size", () => {
+test("gradCamImages resizes photos, batches, passes photo indices to the head and overlays at the photo size", async () => {
   const model = withSeed(5, () => {
     const input = tf.input({ shape: [8, 8, 3] });
     const h = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", activation: "relu", name: "c" }).apply(input) as tf.SymbolicTensor;
@@ -205,7 +205,7 @@ test("gradCamImages resizes photos, batches, passes photo indices to the head an
   });
   const rng = createRng(2);
   const photos = [0, 1, 2].map(() => ({ width: 16, height: 12, data: Float32Array.from({ length: 16 * 12 * 3 }, () => rng.uniform(0, 255)) }));
-  const results = gradCamImages(model, photos, { batchSize: 2, preprocess: (p) => tf.div(p, 255) as tf.Tensor4D, classIndex: [0, 1, 2] });
+  const results = await gradCamImages(model, photos, { batchSize: 2, preprocess: (p) => tf.div(p, 255) as tf.Tensor4D, classIndex: [0, 1, 2] });
   assert.equal(results.length, 3);
   assert.deepEqual(results.map((r) => r.classIndex), [0, 1, 2]);
   results.forEach((r) => {
@@ -214,7 +214,7 @@ test("gradCamImages resizes photos, batches, passes photo indices to the head an
     assert.ok(Math.abs(r.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-5);
   });
   // Same images one at a time give the same maps (batching does not mix images).
-  const single = gradCamImages(model, [photos[2]], { preprocess: (p) => tf.div(p, 255) as tf.Tensor4D, classIndex: 2 })[0];
+  const single = (await gradCamImages(model, [photos[2]], { preprocess: (p) => tf.div(p, 255) as tf.Tensor4D, classIndex: 2 }))[0];
   single.heatmap.data.forEach((v, i) => assert.ok(Math.abs(v - results[2].heatmap.data[i]) < 1e-5));
   const items = gradCamGridItems(results, { classNames: ["low", "medium", "high"], trueClasses: [0, 0, 0] });
   assert.equal(items.length, 3);
@@ -251,7 +251,7 @@ test("gradCamExamples picks the most confident right and wrong predictions per c
   ]);
 });
 
-test("logit mode skips a final Softmax layer or softmax Activation layer; 1×1 maps are not the default layer", () => {
+test("logit mode skips a final Softmax layer or softmax Activation layer; 1×1 maps are not the default layer", async () => {
   for (const kind of ["softmax-layer", "activation-layer"] as const) {
     const model = withSeed(8, () => {
       const input = tf.input({ shape: [6, 6, 2] });
@@ -266,25 +266,25 @@ test("logit mode skips a final Softmax layer or softmax Activation layer; 1×1 m
     assert.equal(defaultGradCamLayer(model), "conv", kind);
     const x = randomInput(4, 2);
     const probs = (model.predict(x) as tf.Tensor).arraySync() as number[][];
-    const results = gradCam(model, x);
+    const results = await gradCam(model, x);
     results.forEach((r, b) => r.probabilities.forEach((p, k) => assert.ok(Math.abs(p - probs[b][k]) < 1e-5, `${kind}: softmax(logits) = output`)));
     // The logits are not probabilities (they do not sum to 1) …
-    const parts = gradCamParts(model, x);
+    const parts = await gradCamParts(model, x);
     assert.ok(Math.abs((parts.scores.sum(1).arraySync() as number[])[0] - 1) > 1e-3, kind);
     // … while "output" mode explains the softmax output itself.
-    const outParts = gradCamParts(model, x, { score: "output" });
+    const outParts = await gradCamParts(model, x, { score: "output" });
     outParts.scores.arraySync().forEach((row, b) => row.forEach((v, k) => assert.ok(Math.abs(v - probs[b][k]) < 1e-6)));
     tf.dispose([parts.activations, parts.gradients, parts.scores, outParts.activations, outParts.gradients, outParts.scores, x]);
   }
 });
 
-test("Grad-CAM leaves no tensors behind", () => {
+test("Grad-CAM leaves no tensors behind", async () => {
   const model = tinyCnn(2);
   const x = randomInput(1, 3);
-  gradCam(model, x); // warm-up: layers build lazily
+  await gradCam(model, x); // warm-up: layers build lazily
   const before = tf.memory().numTensors;
-  gradCam(model, x);
-  gradCamImages(model, [{ width: 6, height: 6, data: new Float32Array(6 * 6 * 3) }], {
+  await gradCam(model, x);
+  await gradCamImages(model, [{ width: 6, height: 6, data: new Float32Array(6 * 6 * 3) }], {
     preprocess: (p) => tf.slice(p, [0, 0, 0, 0], [-1, -1, -1, 2]) as tf.Tensor4D,
   });
   assert.equal(tf.memory().numTensors, before);
@@ -311,7 +311,7 @@ test("ImageNet MobileNetV2: default layer, logits behind its Softmax layer, grad
   assert.equal(defaultGradCamLayer(model), "conv_62");
   const rng = createRng(5);
   const x = tf.tensor4d(Float32Array.from({ length: 224 * 224 * 3 }, () => rng.uniform(-1, 1)), [1, 224, 224, 3]);
-  const parts = gradCamParts(model, x);
+  const parts = await gradCamParts(model, x);
   const probs = (model.predict(x) as tf.Tensor).dataSync();
   const scores = parts.scores.dataSync();
   const max = Math.max(...scores);
@@ -333,7 +333,7 @@ test("ImageNet MobileNetV2: default layer, logits behind its Softmax layer, grad
   model.dispose();
 });
 
-test("Sequential CNN trained from scratch: default layer and gradient match the functional equivalent", () => {
+test("Sequential CNN trained from scratch: default layer and gradient match the functional equivalent", async () => {
   const model = withSeed(12, () => {
     const m = tf.sequential();
     m.add(tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 3, kernelSize: 3, padding: "same", activation: "relu", name: "s_conv1" }));
@@ -345,7 +345,7 @@ test("Sequential CNN trained from scratch: default layer and gradient match the 
   });
   assert.equal(defaultGradCamLayer(model), "s_conv2");
   const x = randomInput(13, 2);
-  const parts = gradCamParts(model, x, { classIndex: [0, 2] });
+  const parts = await gradCamParts(model, x, { classIndex: [0, 2] });
   // Flatten + Dense: ∂logit_c/∂A[i, j, k] = kernel[(i·2 + j)·4 + k, c].
   const kernel = model.getLayer("s_out").getWeights()[0].arraySync() as number[][];
   const grads = parts.gradients.dataSync();
@@ -353,11 +353,11 @@ test("Sequential CNN trained from scratch: default layer and gradient match the 
     for (let f = 0; f < 16; f++) assert.ok(Math.abs(grads[b * 16 + f] - kernel[f][c]) < 1e-6);
   });
   const probs = (model.predict(x) as tf.Tensor).arraySync() as number[][];
-  gradCam(model, x).forEach((r, b) => r.probabilities.forEach((p, k) => assert.ok(Math.abs(p - probs[b][k]) < 1e-5)));
+  (await gradCam(model, x)).forEach((r, b) => r.probabilities.forEach((p, k) => assert.ok(Math.abs(p - probs[b][k]) < 1e-5)));
   tf.dispose([parts.activations, parts.gradients, parts.scores, x]);
 });
 
-test("multi-input fusion LayersModel with the backbone nested as a layer equals the { backbone, head } form", () => {
+test("multi-input fusion LayersModel with the backbone nested as a layer equals the { backbone, head } form", async () => {
   const backbone = withSeed(14, () => {
     const input = tf.input({ shape: [6, 6, 2] });
     let h = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: "relu", name: "n_conv1" }).apply(input) as tf.SymbolicTensor;
@@ -376,7 +376,7 @@ test("multi-input fusion LayersModel with the backbone nested as a layer equals 
   assert.equal(defaultGradCamLayer(fusion), "n_conv2", "found inside the nested backbone");
   const x = randomInput(16, 3);
   const metaRows = tf.tensor2d([[1, 0], [0, 1], [2, -1]]);
-  const nested = gradCamParts(fusion, [x, metaRows]);
+  const nested = await gradCamParts(fusion, [x, metaRows]);
   // The same network written as backbone + head (logits by hand from the fusion layers' weights).
   const [k1, b1] = fusion.getLayer("f_hidden").getWeights();
   const [k2, b2] = fusion.getLayer("f_out").getWeights();
@@ -384,7 +384,7 @@ test("multi-input fusion LayersModel with the backbone nested as a layer equals 
     const joined = tf.concat([e as tf.Tensor2D, tf.gather(metaRows, Array.from(idx))], 1);
     return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(joined, k1), b1)), k2), b2);
   };
-  const split = gradCamParts({ backbone, head }, x, { classIndex: nested.classIndices });
+  const split = await gradCamParts({ backbone, head }, x, { classIndex: nested.classIndices });
   const probs = (fusion.predict([x, metaRows]) as tf.Tensor).arraySync() as number[][];
   assert.deepEqual(nested.classIndices, probs.map((row) => row.indexOf(Math.max(...row))));
   const a = nested.gradients.dataSync();
@@ -395,7 +395,7 @@ test("multi-input fusion LayersModel with the backbone nested as a layer equals 
   // gradCamImages builds the metadata input per batch from the photo indices.
   const photos = [0, 1, 2].map((i) => ({ width: 6, height: 6, data: Float32Array.from({ length: 108 }, (_, j) => (j * (i + 3)) % 255) }));
   const seen: number[][] = [];
-  const results = gradCamImages(fusion, photos, {
+  const results = await gradCamImages(fusion, photos, {
     batchSize: 2,
     preprocess: (p) => tf.slice(tf.div(p, 255), [0, 0, 0, 0], [-1, -1, -1, 2]) as tf.Tensor4D,
     modelInputs: (images, idx) => {
@@ -405,7 +405,7 @@ test("multi-input fusion LayersModel with the backbone nested as a layer equals 
   });
   assert.deepEqual(seen, [[0, 1], [2]]);
   assert.equal(results.length, 3);
-  assert.throws(() => gradCamParts(fusion, x), /takes 2 inputs/);
+  await assert.rejects(async () => gradCamParts(fusion, x), /takes 2 inputs/);
   tf.dispose([nested.activations, nested.gradients, nested.scores, split.activations, split.gradients, split.scores, x, metaRows]);
 });
 

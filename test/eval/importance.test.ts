@@ -185,5 +185,5 @@ test("modelPredictFn: a tfjs model (one input, or several built from feature gro
   const result = await permutationImportance(predict, X, y, { repeats: 2 });
   assert.equal(result.importances.length, 3);
   assert.equal(tf.memory().numTensors, before, "no tensors left behind");
-  assert.throws(() => modelPredictFn(two)(X), /takes 2 inputs/);
+  await assert.rejects(async () => modelPredictFn(two)(X), /takes 2 inputs/);
 });

@@ -101,9 +101,9 @@ test("retrainRecipe is seeded: the same recipe gives the same model; the early-s
   const b = await retrainRecipe(prepared, recipe());
   assert.equal(a.history.records.length, 3);
   assert.equal(a.valF1Macro, b.valF1Macro);
-  assert.deepEqual(predictSplit(a.model, a.spec, prepared.fold, prepared.test), predictSplit(b.model, b.spec, prepared.fold, prepared.test));
+  assert.deepEqual(await predictSplit(a.model, a.spec, prepared.fold, prepared.test), await predictSplit(b.model, b.spec, prepared.fold, prepared.test));
   const c = await retrainRecipe(prepared, recipe({ seed: 5 }));
-  assert.notDeepEqual(predictSplit(a.model, a.spec, prepared.fold, prepared.test), predictSplit(c.model, c.spec, prepared.fold, prepared.test));
+  assert.notDeepEqual(await predictSplit(a.model, a.spec, prepared.fold, prepared.test), await predictSplit(c.model, c.spec, prepared.fold, prepared.test));
   const es = await retrainRecipe(prepared, recipe({ protocol: "early-stopping", architecture: "MetaStatsMLP", epochs: 4 }));
   assert.ok(es.history.records.length >= 1 && es.history.records.length <= 4);
   assert.ok(es.valF1Macro >= 0 && es.valF1Macro <= 1);
@@ -121,7 +121,7 @@ test("evaluationMatrix + inputGroupsOf feed the model exactly its inputs; the Gr
   assert.deepEqual(groups[1], ["image_statistics"]);
   assert.deepEqual(groups[2], ["image_embedding"]);
   assert.ok(modelGroups(trained.spec, X).includes("categories"));
-  const direct = predictSplit(trained.model, trained.spec, prepared.fold, prepared.test);
+  const direct = await predictSplit(trained.model, trained.spec, prepared.fold, prepared.test);
   const viaMatrix = await modelPredictFn(trained.model, { inputGroups: groups })(X);
   direct.forEach((row, i) => row.forEach((p, c) => assert.ok(Math.abs(p - viaMatrix[i][c]) < 1e-5)));
   // Head on the raw embedding of a few test rows (given in a different order) → softmax = the model's probabilities.

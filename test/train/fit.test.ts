@@ -77,7 +77,7 @@ test("training learns the blobs and the per-epoch record carries time and learni
   assert.ok(last.valAcc !== null && last.valAcc > 0.85, `val acc ${last.valAcc}`);
   assert.ok(last.trainLoss < history.records[0].trainLoss);
   assert.ok(history.records.every((r) => r.seconds > 0 && r.lr === 0.03));
-  const evaluation = evaluate(model, val.x, val.y);
+  const evaluation = await evaluate(model, val.x, val.y);
   assert.ok(Math.abs(evaluation.loss - (last.valLoss as number)) < 1e-9, "validation = evaluate() after the last epoch");
 });
 
@@ -136,7 +136,7 @@ test("early stopping stops after `patience` epochs without improvement and resto
   assert.equal(stopper.stoppedEpoch, history.records.length);
   assert.equal(history.records.length, bestIndex + 1 + 2, "stops exactly `patience` epochs after the best");
   assert.match(history.stopReason ?? "", /early stopping: valLoss did not improve for 2 epochs/);
-  const now = evaluate(model, val.x, val.y).loss;
+  const now = (await evaluate(model, val.x, val.y)).loss;
   assert.ok(Math.abs(now - losses[bestIndex]) < 1e-9, `restored val loss ${now} vs best ${losses[bestIndex]}`);
   assert.ok(Math.abs(now - losses[losses.length - 1]) > 1e-6, "the last epoch's weights were different");
 });
