@@ -5,6 +5,7 @@ import { buildModel } from "../../lib/models";
 import { categoricalCrossEntropy, fit, outputsLogits, predictProba, smoothedOneHot, trainableVariables, withSeed } from "../../lib/train";
 import { createRng } from "../../lib/util";
 import { smallCnnModel } from "../engine/small-cnn";
+import type { Tolerance } from "./compare";
 
 /**
  * What the notebooks compute, in small fixed pieces with seeded weights and inputs, so that two backends can be
@@ -24,6 +25,11 @@ export interface Workload {
   name: string;
   /** What it stands for in the notebooks. */
   covers: string;
+  /**
+   * How close webgpu must come to wasm. Float32 on both sides, but the GPU sums in other orders (tiled matrix
+   * products, parallel reductions) and tfjs' WebGPU kernels are separate implementations: rounding grows with depth.
+   */
+  tolerance: Tolerance;
   run(size: WorkloadSize): Promise<WorkloadValues>;
 }
 
@@ -60,6 +66,7 @@ async function lossAndGradients(model: tf.LayersModel, x: tf.Tensor | tf.Tensor[
 export const WORKLOADS: Workload[] = [
   {
     name: "mobilenet_v2_embedding",
+    tolerance: { rtol: 1e-3, atol: 1e-5, why: "53 layers of float32 convolutions summed in another order" },
     covers: "the frozen MobileNetV2 embedding (notebooks 04–07, embedImages): backbone.embed with fused convolutions",
     async run(size) {
       const backbone =
@@ -80,6 +87,7 @@ export const WORKLOADS: Workload[] = [
   },
   {
     name: "fusion_network_step",
+    tolerance: { rtol: 1e-3, atol: 1e-6, why: "one forward and backward pass of dense layers with BatchNorm" },
     covers: "one training step of a fusion network (notebooks 05–07): loss and every weight's gradient, dropout off",
     async run(size) {
       const dims = { meta: 24, embedding: size === "check" ? 1280 : 64 };
@@ -94,6 +102,7 @@ export const WORKLOADS: Workload[] = [
   },
   {
     name: "fusion_network_fit",
+    tolerance: { rtol: 2e-2, atol: 1e-4, why: "two epochs of AdamW: early steps are close to lr·sign(g), so rounding in a g near 0 moves a weight by up to 2·lr" },
     covers: "lib/train's fit loop as notebooks 05–07 run it (AdamW, dropout, validation each epoch), then predictProba",
     async run(size) {
       const model = buildModel("NetEngagementPOIFinal", { meta: 24, embedding: size === "check" ? 1280 : 64 }, { seed: 0 });
@@ -126,6 +135,7 @@ export const WORKLOADS: Workload[] = [
   },
   {
     name: "small_cnn_step",
+    tolerance: { rtol: 1e-3, atol: 1e-6, why: "one forward and backward pass; the tfjs-layers fit loss after two Adam steps shares the bound" },
     covers: "the small CNN trained end to end (bench small_cnn_epoch): one step's gradients, then a tfjs-layers fit epoch",
     async run(size) {
       const model = withSeed(0, () => smallCnnModel());
@@ -143,6 +153,7 @@ export const WORKLOADS: Workload[] = [
   },
   {
     name: "backbones_step",
+    tolerance: { rtol: 5e-3, atol: 1e-6, why: "ResNet-50 / EfficientNet-B0 depth with BatchNorm over 2 images, which amplifies rounding" },
     covers: "the trainable backbones (any-dataset notebooks): one step's gradients of each, with a dense head",
     async run(size) {
       const values: WorkloadValues = {};
@@ -165,6 +176,7 @@ export const WORKLOADS: Workload[] = [
   },
   {
     name: "grad_cam",
+    tolerance: { rtol: 1e-3, atol: 2e-3, why: "heat maps scaled to [0, 1], and probabilities" },
     covers: "Grad-CAM (notebook 07): heat maps, class scores and probabilities of the small CNN for seeded images",
     async run(size) {
       const model = withSeed(1, () => smallCnnModel());
