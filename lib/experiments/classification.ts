@@ -294,9 +294,9 @@ export async function fitClassifier(prepared: PreparedInputs, parts: Pick<Datase
     onEpoch: options.onEpoch,
     verbose: options.verbose ?? 0,
   });
-  const predict = (rows: readonly number[]) => Int32Array.from(predictProba(model, part(rows)), (p) => argmax(p));
+  const predict = async (rows: readonly number[]) => Int32Array.from(await predictProba(model, part(rows)), (p) => argmax(p));
   const testLabels = yOf(parts.test);
-  const testPredictions = predict(parts.test);
+  const testPredictions = await predict(parts.test);
   const classIds = dataset.classes.map((_, c) => c);
   const report = classificationReport(testLabels, testPredictions, classIds, dataset.classes, 4);
   const last = history.records[history.records.length - 1];
