@@ -110,7 +110,8 @@ function tfjsForward(backbone: Backbone, size: number): FrozenForward {
     async run(pixels, count) {
       const input = tf.tensor4d(pixels, [count, size, size, 3]);
       const output = backbone.embed(input);
-      const values = output.dataSync() as Float32Array;
+      // Read with await: the only way to read a GPU tensor on WebGPU in Node (the same cost on CPU backends).
+      const values = (await output.data()) as Float32Array;
       tf.dispose([input, output]);
       return values;
     },
@@ -137,7 +138,7 @@ export async function frozenForward(backbone: Backbone, size: number): Promise<F
       const shape = [count, size, size, 3];
       if (affine) return session.run(pixels, shape, options.handOver);
       const prepared = tf.tidy(() => backbone.preprocess(tf.tensor4d(pixels, shape as [number, number, number, number])));
-      const values = prepared.dataSync() as Float32Array;
+      const values = (await prepared.data()) as Float32Array;
       prepared.dispose();
       return session.run(values, shape, true);
     },
