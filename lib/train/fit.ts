@@ -229,9 +229,12 @@ function range(start: number, end: number): number[] {
 /** The JS training step for this model and data, or null where it does not apply (see dense-steps.ts). */
 function denseStepsFor(model: tf.LayersModel, x: Inputs, batchSize: number, fromLogits: boolean, optimizer: TrainOptimizer): DenseSteps | null {
   if (isBatchSource(x)) return null;
+  // The fast path computes in JS on CPU copies of the data and weights; on WebGPU training stays on the GPU (and a
+  // GPU tensor cannot be read synchronously in Node).
+  if (tf.getBackend() === "webgpu") return null;
   const tensors = Array.isArray(x) ? x : [x];
   if (tensors.some((t) => t.dtype !== "float32" || t.rank !== 2)) return null;
-  const compiled = compileDenseSteps(model, tensors.map((t) => t.dataSync() as Float32Array), { maxBatch: batchSize, fromLogits, optimizer });
+  const compiled = compileDenseSteps(model, tensors.map((t) => t.dataSync() as Float32Array), { maxBatch: batchSize, fromLogits, optimizer }); // cpu-only read
   return "unsupported" in compiled ? null : compiled;
 }
 

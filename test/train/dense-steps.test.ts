@@ -45,7 +45,7 @@ async function bothSteps(build: () => tf.LayersModel, options: Omit<FitOptions, 
     const history = await fit(model, { ...options, fastPath, verbose: 0 });
     const zero = zeroGradientWeights(model);
     const weights = model.weights.map((w) => w.read().dataSync() as Float32Array);
-    const predicted = predictProba(model, options.x).map((p) => p.indexOf(Math.max(...p)));
+    const predicted = (await predictProba(model, options.x)).map((p) => p.indexOf(Math.max(...p)));
     const result = { history, weights, noise: model.weights.map((w) => zero.has(w)), names: model.weights.map((w) => w.name), predicted };
     model.dispose();
     return result;
