@@ -297,7 +297,7 @@ export async function evaluateSingleSplit(
     if (options.scoreTest) {
       const testPart = prepareFold(data, split.train, split.test, { seed }).test;
       const x = partTensors(spec, trainVal, testPart);
-      const predictions = predictProba(result.model, x).map(argmax);
+      const predictions = (await predictProba(result.model, x)).map(argmax);
       tf.dispose(x);
       const labels = trainVal.classLabels.map((_, i) => i);
       test = { accuracy: accuracy(testPart.y, predictions), macroF1: f1Macro(testPart.y, predictions, labels), confusion: confusionMatrix(testPart.y, predictions, labels) };
