@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import ts from "typescript";
+import { TSLAB_COMPILER_OPTIONS } from "./tslab-options";
 import { PROJECT_ROOT } from "../../lib/data";
 import { cellText, listNotebooks, readNotebook } from "../../lib/report";
 
@@ -10,17 +11,7 @@ import { cellText, listNotebooks, readNotebook } from "../../lib/report";
 // order as one module at the project root (where the kernel starts, so `./lib/<folder>` resolves), must compile
 // under tslab's options: a renamed export or a moved folder fails here instead of half-way through `npm start`.
 test("every notebook's code cells type-check against lib/ under tslab's compiler options", () => {
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    lib: ["lib.es2022.d.ts"],
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    esModuleInterop: true,
-    resolveJsonModule: true,
-    skipLibCheck: true,
-    types: ["node"],
-    noEmit: true,
-  };
+  const options: ts.CompilerOptions = { ...TSLAB_COMPILER_OPTIONS };
   const notebooks = listNotebooks(path.join(PROJECT_ROOT, "notebooks"));
   assert.ok(notebooks.length >= 7, `expected the notebooks, found ${notebooks.length}`);
   const sources = new Map<string, string>();

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import ts from "typescript";
+import { TSLAB_COMPILER_OPTIONS } from "./tslab-options";
 import { PROJECT_ROOT } from "../../lib/data";
 
 // The notebook kernel (tslab 1.0.22) type-checks every lib/ file a notebook imports with its own options, not
@@ -15,17 +16,7 @@ test("every lib/ folder type-checks under tslab's compiler options", () => {
     .map((folder) => path.join(libDir, folder, "index.ts"))
     .filter((file) => fs.existsSync(file));
   assert.ok(entries.length >= 10, `expected the lib folders, found ${entries.length}`);
-  const program = ts.createProgram(entries, {
-    target: ts.ScriptTarget.ES2022,
-    lib: ["lib.es2022.d.ts"],
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    esModuleInterop: true,
-    resolveJsonModule: true,
-    skipLibCheck: true,
-    types: ["node"],
-    noEmit: true,
-  });
+  const program = ts.createProgram(entries, { ...TSLAB_COMPILER_OPTIONS });
   const problems = ts
     .getPreEmitDiagnostics(program)
     .filter((d) => d.file && path.resolve(d.file.fileName).startsWith(libDir + path.sep))
