@@ -120,3 +120,14 @@ export async function decodePixelStack(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, items.length)) }, worker));
   return { count: items.length, size: options.size, channels, data };
 }
+
+/** Item `index` of a stack as an RGB image (grayscale repeated over the three channels), values 0–255. */
+export function pixelStackImage(stack: PixelStack, index: number): RgbImage {
+  const per = stack.size * stack.size;
+  const data = new Float32Array(per * 3);
+  const offset = index * per * stack.channels;
+  for (let p = 0; p < per; p++) {
+    for (let c = 0; c < 3; c++) data[p * 3 + c] = stack.data[offset + p * stack.channels + (stack.channels === 1 ? 0 : c)];
+  }
+  return { width: stack.size, height: stack.size, data };
+}

@@ -101,9 +101,10 @@ export function confusionMatrixFigure(
     zmin: 0,
     zmax: 1,
     text: counts.map((row, i) => row.map((count, j) => (options.normalized ? formatNumber(shares[i][j], 2) : `${count}<br>${(shares[i][j] * 100).toFixed(0)}%`))),
-    fontSize: 13,
-    height: options.height ?? 380,
-    width: options.width ?? 460,
+    // Three classes fit 460 × 380 px; more classes get room for two lines of text per cell (and long names).
+    fontSize: classNames.length > 6 ? 11 : 13,
+    height: options.height ?? Math.max(380, 150 + 48 * classNames.length),
+    width: options.width ?? Math.max(460, 260 + 60 * classNames.length),
   });
   figure.data[0].colorbar = { title: { text: "row share" } };
   figure.data[0].hovertemplate = "true %{y}<br>predicted %{x}<br>row share %{z:.3f}<extra></extra>";

@@ -29,11 +29,13 @@ import {
   type PixelStack,
 } from "../data";
 import { embedImages, initEngine, loadMobileNetV2 } from "../engine";
-import { applyScaler, datasetKFold, fitMetadataEncoder, fitStandardScaler, transformMetadata, type DatasetParts, type RowMatrix } from "../features";
+import type { ImageInput } from "../data/images";
+import { applyScaler, datasetKFold, type FittedScaler, fitMetadataEncoder, fitStandardScaler, transformMetadata, type DatasetParts, type RowMatrix } from "../features";
 import { augmentationPreset, type ImageAugmentation } from "../images";
 import { buildClassifier } from "../models";
 import { poiDataset, type PoiTarget } from "../poi";
-import { classificationReport, confusionMatrix, fit, predictProba, type BatchSource, type EpochRecord, type History } from "../train";
+import { classificationReport, confusionMatrix, earlyStopping, fit, fitParams, logEvaluation, predictProba, trackingCallback, type BatchSource, type EpochRecord, type FitOptions, type History } from "../train";
+import type { Run } from "../track";
 import { createRng, mean, std } from "../util";
 
 // ---------------------------------------------------------------- loading
@@ -84,6 +86,11 @@ export interface PrepareInputsOptions {
   /** Augmented embedding copies per image for mobilenet-v2 (default 2). */
   variants?: number;
   seed?: number;
+  /**
+   * mobilenet-v2 with an augmentation: embed the augmented copies of these rows only (the training rows: the only
+   * ones a model trains on); the other rows' copies are their clean embedding. Default: every row.
+   */
+  augmentRows?: readonly number[];
   onProgress?: (what: string, done: number, total: number) => void;
 }
 
@@ -115,23 +122,33 @@ export async function prepareInputs(dataset: Dataset, options: PrepareInputsOpti
   }
   const files = dataset.items.map((item) => {
     if (item.imageIndex !== undefined) throw new Error(`${dataset.name}: mobilenet-v2 embeds image files (cached by content); this dataset's images sit inside ${item.image}; use small-cnn`);
-    return item.image!;
+    return { file: item.image!, source: dataset.source, row: item.row } as ImageInput;
   });
   await initEngine();
   const model = await loadMobileNetV2();
   const variants = augment === "none" ? 0 : options.variants ?? 2;
-  const result = await embedImages({
-    backbone: model,
-    files,
-    variants,
-    augmentation: variants > 0 ? augmentationPreset(augment) : undefined,
-    seed: options.seed ?? 0,
-    log: false,
-    onProgress: (d, t) => options.onProgress?.("embed", d, t),
-  });
+  const clean = await embedImages({ backbone: model, files, log: false, onProgress: (d, t) => options.onProgress?.("embed", d, t) });
   const asRows = (m: { rows: number; dim: number; data: Float32Array }): RowMatrix => ({ columns: Array.from({ length: m.dim }, (_, j) => `emb_${j}`), rows: m.rows, data: m.data });
-  out.embedding = asRows(result.embeddings);
-  out.variants = result.variants.map(asRows);
+  out.embedding = asRows(clean.embeddings);
+  out.variants = [];
+  if (variants > 0) {
+    const rows = options.augmentRows ?? files.map((_, i) => i);
+    const augmented = await embedImages({
+      backbone: model,
+      files: rows.map((i) => files[i]),
+      variants,
+      augmentation: augmentationPreset(augment),
+      seed: options.seed ?? 0,
+      log: false,
+      onProgress: (d, t) => options.onProgress?.(`embed ${augment}`, d, t),
+    });
+    const dim = clean.embeddings.dim;
+    out.variants = augmented.variants.map((v) => {
+      const data = Float32Array.from(clean.embeddings.data);
+      rows.forEach((row, k) => data.set(v.data.subarray(k * dim, (k + 1) * dim), row * dim));
+      return asRows({ rows: files.length, dim, data });
+    });
+  }
   return out;
 }
 
@@ -163,9 +180,56 @@ export interface ClassifierOptions {
   sampling?: "shuffle" | "balanced";
   focalGamma?: number;
   labelSmoothing?: number;
+  /**
+   * Keras' EarlyStopping on the validation rows (needs parts.val): stop after `patience` epochs without improvement
+   * of `monitor` (default "val_f1_macro") and keep the best epoch's weights, so that the validation score reported
+   * and logged describes the weights that are evaluated.
+   */
+  earlyStopping?: { patience: number; monitor?: "val_f1_macro" | "val_acc" | "val_loss" };
   seed?: number;
+  /** MLflow-format run (lib/track) that receives the params, the per-epoch metrics and each scored split's report. */
+  run?: Run;
   onEpoch?: (record: EpochRecord) => void;
   verbose?: 0 | 1;
+}
+
+/** A trained classifier with everything it was fitted with (training rows only): score or explain any rows with it. */
+export interface FittedClassifier {
+  prepared: PreparedInputs;
+  classes: string[];
+  model: tf.LayersModel;
+  history: History;
+  trainRows: number[];
+  /** The epoch whose weights the model holds (the best validation epoch under early stopping, else the last). */
+  epoch: number;
+  /** Training time (fit only: no decoding, embedding or evaluation). */
+  trainSeconds: number;
+  /** Whether the model reads the image input / the metadata input. */
+  usesImage: boolean;
+  usesMetadata: boolean;
+  /** The scaler fitted on the training rows' embeddings (mobilenet-v2), which the model's inputs went through. */
+  embeddingScaler: FittedScaler | null;
+  /** The model's inputs for these rows ([image?, meta?]; images as evaluated, not augmented). */
+  inputsFor(rows: readonly number[]): tf.Tensor | tf.Tensor[];
+  /** Labels of these rows (the dataset's, or fitted on the training rows for datasets that fit them). */
+  labelsOf(rows: readonly number[]): Int32Array;
+}
+
+/** Scores of one part of the data (sklearn's definitions; macro averages over every class of the dataset). */
+export interface ClassifierScores {
+  rows: number[];
+  accuracy: number;
+  macroF1: number;
+  macroPrecision: number;
+  macroRecall: number;
+  perClassF1: Record<string, number>;
+  /** Rows true class, columns predicted. */
+  confusion: number[][];
+  /** sklearn's classification_report text. */
+  report: string;
+  labels: Int32Array;
+  predictions: Int32Array;
+  probabilities: Float32Array[];
 }
 
 export interface ClassificationResult {
@@ -173,8 +237,11 @@ export interface ClassificationResult {
   nTrain: number;
   nVal: number;
   nTest: number;
+  /** The evaluated weights on the training rows (not augmented). */
   trainAccuracy: number;
+  /** The evaluated weights on the validation rows (null without validation rows). */
   valAccuracy: number | null;
+  valMacroF1: number | null;
   /** On the test part. */
   accuracy: number;
   macroF1: number;
@@ -187,6 +254,8 @@ export interface ClassificationResult {
   report: string;
   testLabels: Int32Array;
   testPredictions: Int32Array;
+  /** The epoch whose weights were evaluated. */
+  epoch: number;
   /** Training time (fit only: no decoding, embedding or evaluation). */
   trainSeconds: number;
   history: History;
@@ -244,29 +313,33 @@ function assemble(inputs: PreparedInputs, rows: readonly number[], meta: Float32
 }
 
 /** Standardise embeddings with a scaler fitted on the training rows (all copies through the same scaler). */
-function scaledEmbeddings(inputs: PreparedInputs, train: readonly number[]): PreparedInputs {
-  if (!inputs.embedding) return inputs;
+function scaledEmbeddings(inputs: PreparedInputs, train: readonly number[]): { inputs: PreparedInputs; scaler: FittedScaler | null } {
+  if (!inputs.embedding) return { inputs, scaler: null };
   const scaler = fitStandardScaler(inputs.embedding, train);
   const all = Array.from({ length: inputs.embedding.rows }, (_, i) => i);
   const scale = (m: RowMatrix): RowMatrix => ({ columns: m.columns, rows: m.rows, data: applyScaler(scaler, m, all) });
-  return { ...inputs, embedding: scale(inputs.embedding), variants: (inputs.variants ?? []).map(scale) };
+  return { inputs: { ...inputs, embedding: scale(inputs.embedding), variants: (inputs.variants ?? []).map(scale) }, scaler };
 }
 
-/** Train on parts.train (validation metrics on parts.val when it has rows), evaluate once on parts.test. */
-export async function fitClassifier(prepared: PreparedInputs, parts: Pick<DatasetParts, "train" | "val" | "test">, options: ClassifierOptions = {}): Promise<ClassificationResult> {
+/**
+ * Train on parts.train, with per-epoch validation metrics (and early stopping, when asked) on parts.val; everything
+ * fitted (metadata encoder, embedding scaler, labels where the dataset fits them) is fitted on parts.train only.
+ */
+export async function trainClassifier(prepared: PreparedInputs, parts: Pick<DatasetParts, "train" | "val">, options: ClassifierOptions = {}): Promise<FittedClassifier> {
   const { dataset } = prepared;
   const seed = options.seed ?? 0;
-  if (parts.train.length === 0 || parts.test.length === 0) throw new Error(`${dataset.name}: the split needs training and test rows (train ${parts.train.length}, test ${parts.test.length})`);
+  if (parts.train.length === 0) throw new Error(`${dataset.name}: the split has no training rows`);
+  if (options.earlyStopping && parts.val.length === 0) throw new Error(`${dataset.name}: early stopping needs validation rows (a valFraction in the split)`);
   const labels = labelsFor(dataset, parts.train);
   const useMeta = (options.metadata ?? true) && dataset.metadata.length > 0;
   const useImage = (options.image ?? true) && prepared.backbone !== null;
   if (!useMeta && !useImage) throw new Error(`${dataset.name}: no input left (no image backbone and no metadata columns)`);
-  const inputs = scaledEmbeddings(prepared, parts.train);
+  const { inputs, scaler } = scaledEmbeddings(prepared, parts.train);
   const encoder = useMeta ? fitMetadataEncoder(dataset.metadata, parts.train.map((i) => dataset.items[i]), { unknown: "zeros" }) : null;
   const metaOf = (rows: readonly number[]) => (encoder ? transformMetadata(encoder, rows.map((i) => dataset.items[i])).data : null);
   const metaDim = encoder ? encoder.outputColumns.length : 0;
   const part = (rows: readonly number[]) => assemble(inputs, rows, metaOf(rows), metaDim, useImage, seed).source;
-  const yOf = (rows: readonly number[]) => Int32Array.from(rows, (i) => labels[i]);
+  const labelsOf = (rows: readonly number[]) => Int32Array.from(rows, (i) => labels[i]);
 
   const image = !useImage
     ? undefined
@@ -280,45 +353,105 @@ export async function fitClassifier(prepared: PreparedInputs, parts: Pick<Datase
     dropout: options.dropout,
     seed,
   });
-  const history = await fit(model, {
+  const stopper = options.earlyStopping ? earlyStopping({ monitor: options.earlyStopping.monitor ?? "val_f1_macro", patience: options.earlyStopping.patience, restoreBestWeights: true }) : null;
+  const fitOptions: FitOptions = {
     x: part(parts.train),
-    y: yOf(parts.train),
-    validation: parts.val.length > 0 ? { x: part(parts.val), y: yOf(parts.val) } : undefined,
+    y: labelsOf(parts.train),
+    validation: parts.val.length > 0 ? { x: part(parts.val), y: labelsOf(parts.val) } : undefined,
     epochs: options.epochs ?? 10,
     batchSize: options.batchSize ?? 64,
     optimizer: options.weightDecay ? { name: "adamw", lr: options.lr ?? 1e-3, weightDecay: options.weightDecay } : { name: "adam", lr: options.lr ?? 1e-3 },
     loss: { labelSmoothing: options.labelSmoothing, focalGamma: options.focalGamma },
     classWeights: options.classWeights,
     sampling: options.sampling,
+    callbacks: [...(stopper ? [stopper] : []), ...(options.run ? [trackingCallback(options.run)] : [])],
     seed,
     onEpoch: options.onEpoch,
     verbose: options.verbose ?? 0,
+  };
+  options.run?.logParams({
+    ...fitParams(fitOptions),
+    dataset: dataset.name,
+    classes: dataset.classes.join(","),
+    backbone: prepared.backbone ?? "none",
+    augmentation: prepared.augment,
+    image_input: useImage,
+    metadata_input: useMeta,
+    weight_decay: options.weightDecay ?? 0,
+    sampling: options.sampling ?? "shuffle",
+    focal_gamma: options.focalGamma ?? 0,
+    early_stopping: options.earlyStopping ? `${options.earlyStopping.monitor ?? "val_f1_macro"}, patience ${options.earlyStopping.patience}` : "none",
+    n_train: parts.train.length,
+    n_val: parts.val.length,
   });
-  const predict = async (rows: readonly number[]) => Int32Array.from(await predictProba(model, part(rows)), (p) => argmax(p));
-  const testLabels = yOf(parts.test);
-  const testPredictions = await predict(parts.test);
-  const classIds = dataset.classes.map((_, c) => c);
-  const report = classificationReport(testLabels, testPredictions, classIds, dataset.classes, 4);
-  const last = history.records[history.records.length - 1];
+  const history = await fit(model, fitOptions);
+  const epoch = stopper?.bestEpoch ?? history.records[history.records.length - 1]?.epoch ?? 0;
+  options.run?.setTag("train.evaluated_epoch", String(epoch));
+  const inputsFor = (rows: readonly number[]): tf.Tensor | tf.Tensor[] => part(rows).batch(rows.map((_, k) => k), { training: false, epoch: 0 });
+  return { prepared, classes: dataset.classes.slice(), model, history, trainRows: parts.train.slice(), epoch, trainSeconds: history.seconds, usesImage: useImage, usesMetadata: useMeta, embeddingScaler: scaler, inputsFor, labelsOf };
+}
+
+/**
+ * Score the fitted classifier on some rows (batch by batch); with a run, log `<split>_acc`, `<split>_f1_macro`, … and
+ * the split's classification report and confusion matrix as artifacts (lib/train's logEvaluation).
+ */
+export async function scoreClassifier(fitted: FittedClassifier, rows: readonly number[], options: { split?: string; run?: Run; batchSize?: number } = {}): Promise<ClassifierScores> {
+  const batchSize = options.batchSize ?? 512;
+  const probabilities: Float32Array[] = [];
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const x = fitted.inputsFor(rows.slice(start, start + batchSize));
+    probabilities.push(...(await predictProba(fitted.model, x)));
+    tf.dispose(x);
+  }
+  const labels = fitted.labelsOf(rows);
+  const predictions = Int32Array.from(probabilities, (p) => argmax(p));
+  const classIds = fitted.classes.map((_, c) => c);
+  const report = classificationReport(labels, predictions, classIds, fitted.classes, 4);
+  // "final_train_*", "final_val_*": the kept weights' scores, apart from the per-epoch train_* / val_* curves.
+  if (options.run) logEvaluation(options.run, options.split ?? "eval", labels, predictions, fitted.classes, { metricPrefix: options.split === "test" ? "test" : `final_${options.split ?? "eval"}` });
   return {
-    classes: dataset.classes.slice(),
-    nTrain: parts.train.length,
-    nVal: parts.val.length,
-    nTest: parts.test.length,
-    trainAccuracy: last?.trainAcc ?? NaN,
-    valAccuracy: last?.valAcc ?? null,
+    rows: rows.slice(),
     accuracy: report.accuracy ?? report.microAvg!["f1-score"],
     macroF1: report.macroAvg["f1-score"],
     macroPrecision: report.macroAvg.precision,
     macroRecall: report.macroAvg.recall,
-    perClassF1: Object.fromEntries(dataset.classes.map((c) => [c, report.classes[c]["f1-score"]])),
-    confusion: confusionMatrix(testLabels, testPredictions, classIds),
+    perClassF1: Object.fromEntries(fitted.classes.map((c) => [c, report.classes[c]["f1-score"]])),
+    confusion: confusionMatrix(labels, predictions, classIds),
     report: report.text,
-    testLabels,
-    testPredictions,
-    trainSeconds: history.seconds,
-    history,
-    model,
+    labels,
+    predictions,
+    probabilities,
+  };
+}
+
+/** Train on parts.train (validation on parts.val when it has rows), then score the kept weights on train, val and, once, test. */
+export async function fitClassifier(prepared: PreparedInputs, parts: Pick<DatasetParts, "train" | "val" | "test">, options: ClassifierOptions = {}): Promise<ClassificationResult> {
+  if (parts.test.length === 0) throw new Error(`${prepared.dataset.name}: the split has no test rows`);
+  const fitted = await trainClassifier(prepared, parts, options);
+  const train = await scoreClassifier(fitted, parts.train);
+  const val = parts.val.length > 0 ? await scoreClassifier(fitted, parts.val, { split: "val", run: options.run }) : null;
+  const test = await scoreClassifier(fitted, parts.test, { split: "test", run: options.run });
+  return {
+    classes: fitted.classes,
+    nTrain: parts.train.length,
+    nVal: parts.val.length,
+    nTest: parts.test.length,
+    trainAccuracy: train.accuracy,
+    valAccuracy: val?.accuracy ?? null,
+    valMacroF1: val?.macroF1 ?? null,
+    accuracy: test.accuracy,
+    macroF1: test.macroF1,
+    macroPrecision: test.macroPrecision,
+    macroRecall: test.macroRecall,
+    perClassF1: test.perClassF1,
+    confusion: test.confusion,
+    report: test.report,
+    testLabels: test.labels,
+    testPredictions: test.predictions,
+    epoch: fitted.epoch,
+    trainSeconds: fitted.trainSeconds,
+    history: fitted.history,
+    model: fitted.model,
   };
 }
 

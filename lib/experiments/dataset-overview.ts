@@ -61,3 +61,32 @@ export function metadataRows(dataset: Dataset): Record<string, string | number>[
     return { column: column.name, kind: column.kind, distinct: counts.size, summary: top.map(([v, n]) => `${v} (${n})`).join(", ") + (counts.size > 5 ? ", …" : "") };
   });
 }
+
+/** Items per class in each part of a split (train / val / test), with each part's share of the class. */
+export function splitCountRows(dataset: Pick<Dataset, "items" | "classes">, parts: { train: readonly number[]; val: readonly number[]; test: readonly number[] }): Record<string, string | number>[] {
+  const names = (["train", "val", "test"] as const).filter((p) => parts[p].length > 0);
+  const counts = dataset.classes.map(() => Object.fromEntries(names.map((p) => [p, 0])) as Record<string, number>);
+  for (const p of names) for (const i of parts[p]) counts[dataset.items[i].label][p]++;
+  const rows: Record<string, string | number>[] = dataset.classes.map((name, c) => {
+    const total = names.reduce((a, p) => a + counts[c][p], 0);
+    return { class: name, ...Object.fromEntries(names.flatMap((p) => [[p, counts[c][p]], [`${p} %`, total ? Number(((100 * counts[c][p]) / total).toFixed(1)) : 0]])) };
+  });
+  rows.push({ class: "all", ...Object.fromEntries(names.flatMap((p) => [[p, parts[p].length], [`${p} %`, Number(((100 * parts[p].length) / names.reduce((a, q) => a + parts[q].length, 0)).toFixed(1))]])) });
+  return rows;
+}
+
+/** Group ids (items that must stay together: same POI id, same patient) found in more than one part; empty when the split is sound. */
+export function groupsAcrossParts(dataset: Pick<Dataset, "items">, parts: { train: readonly number[]; val: readonly number[]; test: readonly number[] }): string[] {
+  const partOf = new Map<string, string>();
+  const crossing = new Set<string>();
+  for (const p of ["train", "val", "test"] as const) {
+    for (const i of parts[p]) {
+      const group = dataset.items[i].group;
+      if (group === undefined) continue;
+      const seen = partOf.get(group);
+      if (seen !== undefined && seen !== p) crossing.add(group);
+      partOf.set(group, p);
+    }
+  }
+  return [...crossing].sort();
+}

@@ -31,6 +31,10 @@
  *   const cv = await crossValidateClassifier(inputs, { folds: 5, seed: 0 });   // grouped stratified k-fold: mean ± std, per fold
  *   summaryRow("subset [0,1,2,5,6]", result);             // the ODIR-style row: train/val/test accuracy, macro F1 / precision / recall
  * Class subsets: loadDataset(path, { classes: [...] }) or selectClasses(ds, [...]) (lib/data); dropped rows are counted.
+ * Comparing configurations (classification-study.ts; notebooks 13, 14): trainClassifier / scoreClassifier, then
+ *   const results = await runExperiments(specs, parts, { experiment });   // one tracked run each, scored on validation
+ *   const chosen = chooseExperiment(results); await testExperiment(chosen, parts.test);   // test once, for the chosen one
+ *   experimentSummaryRows(results); subsetExperimentData(inputs, parts, classes); stratifiedSubsample(labels, rows, n, seed)
  *
  * A dataset at a glance (notebook 11): classCountRows(ds), sampleItemsPerClass(ds, 8, seed), seededSample(n, size, seed),
  * classImageRows(auditItemImages(ds, indices), ds.classes), metadataRows(ds).
@@ -55,4 +59,6 @@ export * from "./tuning-objective";
 export * from "./best-run";
 export * from "./rebuild";
 export * from "./classification";
+export * from "./classification-study";
+export * from "./classification-gradcam";
 export * from "./dataset-overview";
