@@ -20,8 +20,9 @@
  * agree with the op-based path to float32 rounding per step (tested), not bit for bit.
  *
  * Supported layers: InputLayer, Dense (linear / relu; softmax as the last layer), BatchNormalization (over the
- * features of a rank-2 input), Activation (linear / relu; softmax last), Dropout, Concatenate (last axis); no
- * regularisers or constraints; one output; every weight trainable. Anything else: `compileDenseSteps` returns
+ * features of a rank-2 input), Activation (linear / relu / sigmoid; softmax last), Dropout, Concatenate (last axis),
+ * Multiply and Add (element-wise, as the gated fusion uses them); no regularisers or constraints; one output; every
+ * weight trainable. Anything else: `compileDenseSteps` returns
  * null and fit uses the op-based step.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -61,7 +62,10 @@ type Op =
   | { kind: "batchnorm"; input: number; output: number; gamma: Param | null; beta: Param | null; movingMean: Param; movingVariance: Param; epsilon: number; momentum: number; xhat: Float32Array; invStd: Float64Array }
   | { kind: "relu"; input: number; output: number }
   | { kind: "dropout"; input: number; output: number; rate: number; multiplier: Float32Array }
-  | { kind: "concat"; inputs: number[]; output: number };
+  | { kind: "concat"; inputs: number[]; output: number }
+  | { kind: "sigmoid"; input: number; output: number }
+  | { kind: "multiply"; inputs: number[]; output: number }
+  | { kind: "add"; inputs: number[]; output: number };
 
 interface SymbolicLike {
   name: string;
@@ -193,7 +197,8 @@ export function compileDenseSteps(
         finalActivation = "softmax";
         activation = "linear";
       }
-      if (activation !== "linear" && activation !== "relu") return { unsupported: `${layer.name}: activation ${activation}` };
+      const allowed = className === "Activation" ? ["linear", "relu", "sigmoid"] : ["linear", "relu"];
+      if (!allowed.includes(activation)) return { unsupported: `${layer.name}: activation ${activation}` };
     }
     const weights = layer.weights as unknown as LayerWeight[];
     if (className === "Dense") {
@@ -205,9 +210,9 @@ export function compileDenseSteps(
       ops.push({ kind: "dense", input: inputIds[0], output, kernel, bias, relu: activation === "relu" });
       slot.set(t.name, output);
     } else if (className === "Activation") {
-      if (activation === "relu") {
+      if (activation === "relu" || activation === "sigmoid") {
         const output = newTensor(width);
-        ops.push({ kind: "relu", input: inputIds[0], output });
+        ops.push({ kind: activation, input: inputIds[0], output });
         slot.set(t.name, output);
       } else slot.set(t.name, inputIds[0]);
     } else if (className === "BatchNormalization") {
@@ -248,6 +253,11 @@ export function compileDenseSteps(
       if (axis !== -1 && axis !== 1) return { unsupported: `${layer.name}: axis ${axis}` };
       const output = newTensor(width);
       ops.push({ kind: "concat", inputs: inputIds, output });
+      slot.set(t.name, output);
+    } else if (className === "Multiply" || className === "Add") {
+      if (inputIds.some((id) => tensors[id].width !== width)) return { unsupported: `${layer.name}: inputs of other widths (broadcasting)` };
+      const output = newTensor(width);
+      ops.push({ kind: className === "Multiply" ? "multiply" : "add", inputs: inputIds, output });
       slot.set(t.name, output);
     } else return { unsupported: `layer ${layer.name} (${className})` };
   }
@@ -428,6 +438,20 @@ export function compileDenseSteps(
           op.multiplier[e] = m;
           y[e] = f(x[e] * m);
         }
+      } else if (op.kind === "sigmoid") {
+        const x = tensors[op.input].data;
+        const y = tensors[op.output].data;
+        for (let e = 0; e < n * tensors[op.input].width; e++) y[e] = f(1 / (1 + Math.exp(-x[e])));
+      } else if (op.kind === "multiply" || op.kind === "add") {
+        // tfjs-layers' Multiply / Add: the first input, then each further one applied in order, in float32.
+        const y = tensors[op.output].data;
+        const size = n * tensors[op.output].width;
+        y.set(tensors[op.inputs[0]].data.subarray(0, size));
+        for (let i = 1; i < op.inputs.length; i++) {
+          const x = tensors[op.inputs[i]].data;
+          if (op.kind === "multiply") for (let e = 0; e < size; e++) y[e] = f(y[e] * x[e]);
+          else for (let e = 0; e < size; e++) y[e] = f(y[e] + x[e]);
+        }
       } else {
         const y = tensors[op.output];
         let offset = 0;
@@ -456,6 +480,34 @@ export function compileDenseSteps(
         const dy = grads[op.output];
         const dx = grads[op.input];
         for (let e = 0; e < n * tensors[op.input].width; e++) dx[e] += dy[e] * op.multiplier[e];
+      } else if (op.kind === "sigmoid") {
+        if (isInput.has(op.input)) continue;
+        const y = tensors[op.output].data;
+        const dy = grads[op.output];
+        const dx = grads[op.input];
+        for (let e = 0; e < n * tensors[op.input].width; e++) dx[e] += dy[e] * y[e] * (1 - y[e]);
+      } else if (op.kind === "add") {
+        const dy = grads[op.output];
+        const size = n * tensors[op.output].width;
+        for (const id of op.inputs) {
+          if (isInput.has(id)) continue;
+          const dx = grads[id];
+          for (let e = 0; e < size; e++) dx[e] += dy[e];
+        }
+      } else if (op.kind === "multiply") {
+        // d/dx_i of Π x_k: dy times the product of the other inputs.
+        const dy = grads[op.output];
+        const size = n * tensors[op.output].width;
+        op.inputs.forEach((id, i) => {
+          if (isInput.has(id)) return;
+          const dx = grads[id];
+          const others = op.inputs.filter((_, k) => k !== i).map((other) => tensors[other].data);
+          for (let e = 0; e < size; e++) {
+            let product = dy[e];
+            for (const x of others) product *= x[e];
+            dx[e] += product;
+          }
+        });
       } else {
         const y = tensors[op.output];
         const dy = grads[op.output];

@@ -99,6 +99,24 @@ test("fusion network: the dense step trains like the op-based step (losses, metr
   tf.dispose(x);
 });
 
+test("gated fusion (sigmoid gates, Multiply, Add): the dense step trains like the op-based step", async () => {
+  const { x, y } = data(120, [12, 8, 20], 5);
+  const spec = getArchitecture("FusionGated");
+  const { ops, dense } = await bothSteps(() => buildModel(spec, { meta: 12, stats: 8, embedding: 20 }, { seed: 6, dropout: 0.3 }), {
+    x,
+    y,
+    epochs: 3,
+    batchSize: 32,
+    seed: 2,
+    optimizer: { name: "adam", lr: 1e-3 },
+  });
+  assert.equal(ops.history.step, "ops");
+  assert.equal(dense.history.step, "dense");
+  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-5, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
+  assertClose(ops, dense, 1e-5);
+  tf.dispose(x);
+});
+
 test("logits output, class weights, Adam with L2 and SGD with Nesterov momentum agree with the op-based step", async () => {
   const { x, y } = data(90, [6], 3);
   const build = (logits: boolean) => () =>
