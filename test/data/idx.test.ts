@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { gzipSync } from "zlib";
+import sharp from "sharp";
 import { countClasses, decodeItemPixels, fashionMnist, FASHION_MNIST_CLASSES, hasFashionMnist, isIdxFolder, readIdx, sourceSplitIndices } from "../../lib/data";
 import { idxBytes, tempDir } from "./fixtures";
 
@@ -28,6 +29,10 @@ test("IDX files are read in place (gzipped or not) with the official train / tes
   assert.deepEqual([...grey.data], Array.from({ length: 12 }, (_, i) => 12 + i));
   const rgb = await decodeItemPixels(ds.items[3]);
   assert.deepEqual([...rgb.data.subarray(0, 6)], [100, 100, 100, 101, 101, 101]);
+  // The direct gray → RGB copy gives what sharp's sRGB conversion of the same raw image gives.
+  const source = await decodeItemPixels(ds.items[3], { channels: 1 });
+  const viaSharp = await sharp(Buffer.from(source.data), { raw: { width: source.width, height: source.height, channels: 1 } }).toColourspace("srgb").raw().toBuffer();
+  assert.deepEqual([...rgb.data], [...viaSharp]);
   const resized = await decodeItemPixels(ds.items[0], { size: 8 });
   assert.deepEqual([resized.width, resized.height, resized.channels], [8, 8, 3]);
 });
