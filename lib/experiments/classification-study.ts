@@ -13,7 +13,7 @@ import { selectClasses, type Dataset } from "../data";
 import { createRng } from "../util";
 import { startRun } from "../track";
 import type { DatasetParts, RowMatrix } from "../features";
-import { prepareInputs, scoreClassifier, trainClassifier, type ClassifierBackbone, type ClassifierOptions, type FittedClassifier, type PreparedInputs, type ClassifierScores } from "./classification";
+import { prepareInputs, scoreClassifier, withAugmentation, trainClassifier, type ClassifierBackbone, type ClassifierOptions, type FittedClassifier, type PreparedInputs, type ClassifierScores } from "./classification";
 
 export interface ExperimentSpec {
   name: string;
@@ -207,20 +207,16 @@ export interface BackboneGridOptions {
 /**
  * One configuration per backbone × preset. Images are prepared once per backbone: pixels decoded once (in RGB when
  * any preset augments, so every cell sees the same input) and augmented on the fly; frozen embeddings computed once,
- * plus the cached augmented copies of the training rows for each preset.
+ * plus each preset's augmented copies of the training rows (withAugmentation).
  */
 export async function backboneGridSpecs(dataset: Dataset, grid: BackboneGridOptions): Promise<ExperimentSpec[]> {
   const specs: ExperimentSpec[] = [];
   const augmenting = grid.presets.find((p) => p !== "none");
   for (const backbone of grid.backbones) {
     const options = grid.options[backbone] ?? {};
-    if (backbone === "small-cnn") {
-      const base = await prepareInputs(dataset, { backbone, augment: augmenting ?? "none", imageSize: grid.imageSize, seed: grid.seed, onProgress: grid.onProgress });
-      for (const preset of grid.presets) specs.push({ name: `${backbone} · ${preset}`, inputs: { ...base, augment: preset }, options, params: { grid_backbone: backbone, grid_augmentation: preset } });
-      continue;
-    }
+    const base = await prepareInputs(dataset, { backbone, augment: backbone === "small-cnn" ? augmenting ?? "none" : "none", imageSize: grid.imageSize, seed: grid.seed, onProgress: grid.onProgress });
     for (const preset of grid.presets) {
-      const inputs = await prepareInputs(dataset, { backbone, augment: preset, variants: grid.variants, augmentRows: grid.trainRows, seed: grid.seed, onProgress: grid.onProgress });
+      const inputs = await withAugmentation(base, preset, { variants: grid.variants, augmentRows: grid.trainRows, seed: grid.seed, onProgress: grid.onProgress });
       specs.push({ name: `${backbone} · ${preset}`, inputs, options, params: { grid_backbone: backbone, grid_augmentation: preset } });
     }
   }

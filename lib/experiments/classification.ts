@@ -110,46 +110,63 @@ export async function prepareInputs(dataset: Dataset, options: PrepareInputsOpti
   const backbone = options.backbone === undefined ? "small-cnn" : options.backbone;
   const augment = options.augment ?? "none";
   if (augment !== "none") augmentationPreset(augment); // unknown names fail here, before any work
-  const out: PreparedInputs = { dataset, backbone, augment };
-  if (backbone === null) return out;
+  const out: PreparedInputs = { dataset, backbone, augment: "none" };
+  if (backbone === null) return { ...out, augment };
   if (dataset.items.some((item) => item.image === undefined)) throw new Error(`${dataset.name}: some items have no image; use backbone null for metadata only`);
   if (backbone === "small-cnn") {
     const shape = dataset.imageShape;
     const size = options.imageSize ?? (shape && shape.width === shape.height ? shape.width : 64);
     const channels = augment === "none" && shape?.channels === 1 ? 1 : 3;
     out.pixels = await decodePixelStack(dataset.items, { size, channels, onProgress: (d, t) => options.onProgress?.("decode", d, t) });
-    return out;
+  } else {
+    await initEngine();
+    const clean = await embedImages({ backbone: await loadMobileNetV2(), files: itemFiles(dataset), log: false, onProgress: (d, t) => options.onProgress?.("embed", d, t) });
+    out.embedding = asRows(clean.embeddings);
+    out.variants = [];
   }
-  const files = dataset.items.map((item) => {
-    if (item.imageIndex !== undefined) throw new Error(`${dataset.name}: mobilenet-v2 embeds image files (cached by content); this dataset's images sit inside ${item.image}; use small-cnn`);
-    return { file: item.image!, source: dataset.source, row: item.row } as ImageInput;
+  return withAugmentation(out, augment, options);
+}
+
+/**
+ * The same prepared inputs under another augmentation preset: pixels are augmented on the fly, so only the name
+ * changes; frozen embeddings get `variants` augmented copies of `augmentRows` (cached on disk by content), the other
+ * rows' copies being their clean embedding. The clean inputs are shared, not recomputed.
+ */
+export async function withAugmentation(base: PreparedInputs, augment: string, options: Pick<PrepareInputsOptions, "variants" | "augmentRows" | "seed" | "onProgress"> = {}): Promise<PreparedInputs> {
+  if (augment !== "none") augmentationPreset(augment);
+  if (!base.embedding) return { ...base, augment };
+  if (augment === "none" || (options.variants ?? 2) === 0) return { ...base, augment, variants: [] };
+  const files = itemFiles(base.dataset);
+  const rows = options.augmentRows ?? files.map((_, i) => i);
+  const augmented = await embedImages({
+    backbone: await loadMobileNetV2(),
+    files: rows.map((i) => files[i]),
+    variants: options.variants ?? 2,
+    augmentation: augmentationPreset(augment),
+    seed: options.seed ?? 0,
+    log: false,
+    onProgress: (d, t) => options.onProgress?.(`embed ${augment}`, d, t),
   });
-  await initEngine();
-  const model = await loadMobileNetV2();
-  const variants = augment === "none" ? 0 : options.variants ?? 2;
-  const clean = await embedImages({ backbone: model, files, log: false, onProgress: (d, t) => options.onProgress?.("embed", d, t) });
-  const asRows = (m: { rows: number; dim: number; data: Float32Array }): RowMatrix => ({ columns: Array.from({ length: m.dim }, (_, j) => `emb_${j}`), rows: m.rows, data: m.data });
-  out.embedding = asRows(clean.embeddings);
-  out.variants = [];
-  if (variants > 0) {
-    const rows = options.augmentRows ?? files.map((_, i) => i);
-    const augmented = await embedImages({
-      backbone: model,
-      files: rows.map((i) => files[i]),
-      variants,
-      augmentation: augmentationPreset(augment),
-      seed: options.seed ?? 0,
-      log: false,
-      onProgress: (d, t) => options.onProgress?.(`embed ${augment}`, d, t),
-    });
-    const dim = clean.embeddings.dim;
-    out.variants = augmented.variants.map((v) => {
-      const data = Float32Array.from(clean.embeddings.data);
-      rows.forEach((row, k) => data.set(v.data.subarray(k * dim, (k + 1) * dim), row * dim));
-      return asRows({ rows: files.length, dim, data });
-    });
-  }
-  return out;
+  const clean = base.embedding;
+  const dim = clean.columns.length;
+  const variants = augmented.variants.map((v) => {
+    const data = Float32Array.from(clean.data);
+    rows.forEach((row, k) => data.set(v.data.subarray(k * dim, (k + 1) * dim), row * dim));
+    return { columns: clean.columns, rows: clean.rows, data };
+  });
+  return { ...base, augment, variants };
+}
+
+/** The image file of every item, with its dataset row for error messages (mobilenet-v2 embeds files, cached by content). */
+function itemFiles(dataset: Dataset): ImageInput[] {
+  return dataset.items.map((item) => {
+    if (item.imageIndex !== undefined) throw new Error(`${dataset.name}: mobilenet-v2 embeds image files (cached by content); this dataset's images sit inside ${item.image}; use small-cnn`);
+    return { file: item.image!, source: dataset.source, row: item.row };
+  });
+}
+
+function asRows(m: { rows: number; dim: number; data: Float32Array }): RowMatrix {
+  return { columns: Array.from({ length: m.dim }, (_, j) => `emb_${j}`), rows: m.rows, data: m.data };
 }
 
 // ---------------------------------------------------------------- training and evaluation
@@ -232,7 +249,8 @@ export interface ClassifierScores {
   probabilities: Float32Array[];
 }
 
-export interface ClassificationResult {
+/** Training, validation and test figures of one fit; the score fields (accuracy … report) are the test part's. */
+export interface ClassificationResult extends Pick<ClassifierScores, "accuracy" | "macroF1" | "macroPrecision" | "macroRecall" | "perClassF1" | "confusion" | "report"> {
   classes: string[];
   nTrain: number;
   nVal: number;
@@ -242,16 +260,6 @@ export interface ClassificationResult {
   /** The evaluated weights on the validation rows (null without validation rows). */
   valAccuracy: number | null;
   valMacroF1: number | null;
-  /** On the test part. */
-  accuracy: number;
-  macroF1: number;
-  macroPrecision: number;
-  macroRecall: number;
-  perClassF1: Record<string, number>;
-  /** Rows true class, columns predicted (test part). */
-  confusion: number[][];
-  /** sklearn's classification_report text for the test part. */
-  report: string;
   testLabels: Int32Array;
   testPredictions: Int32Array;
   /** The epoch whose weights were evaluated. */

@@ -27,6 +27,7 @@
  *   const ds = await loadDataset("data/flowers");        // image folder | table.csv (+ imageColumn, target, metadata, group) | IDX folder | "fashion-mnist" | "poi:main-category" | "poi:engagement"
  *   const parts = splitDataset(ds, { seed: 0 });         // lib/features: the source's train/test, else stratified (+grouped) 80/20
  *   const inputs = await prepareInputs(ds, { backbone: "small-cnn" | "mobilenet-v2" | null, augment: "A1" });   // decoded / embedded once
+ *   const a2 = await withAugmentation(inputs, "A2", { augmentRows: parts.train });   // another preset, the clean inputs shared
  *   const result = await fitClassifier(inputs, parts, { epochs: 10, classWeights: "balanced", seed: 0 });   // accuracy, macroF1, perClassF1, confusion, report, model
  *   const cv = await crossValidateClassifier(inputs, { folds: 5, seed: 0 });   // grouped stratified k-fold: mean ± std, per fold
  *   summaryRow("subset [0,1,2,5,6]", result);             // the ODIR-style row: train/val/test accuracy, macro F1 / precision / recall
