@@ -71,6 +71,30 @@ export function defaultFeatureSpec(seed: number): FeaturePipelineSpec {
  * transformed with the same fitted steps.
  */
 export function prepareFold(data: ExperimentData, trainIdx: readonly number[], testIdx: readonly number[], options: PrepareOptions): PreparedFold {
+  // Comparing models fits the same folds' preprocessors once per model (notebook 05's CV: six models × five folds,
+  // each with a 1280-d PCA); the fitted result depends only on the data, the two row lists and the options, so it is
+  // kept for the process. Treat a returned fold as read-only: it may be shared.
+  const key = `${objectId(data.records)}:${objectId(data.stats)}:${data.embedding ? objectId(data.embedding) : "-"}|${JSON.stringify(options)}|${trainIdx.join(",")}|${testIdx.join(",")}`;
+  const cached = preparedFolds.get(key);
+  if (cached) return cached;
+  const fold = fitAndTransformFold(data, trainIdx, testIdx, options);
+  preparedFolds.set(key, fold);
+  while (preparedFolds.size > PREPARED_FOLDS_KEPT) preparedFolds.delete(preparedFolds.keys().next().value as string);
+  return fold;
+}
+
+/** Enough for every fold of a few CV protocols (a fold of the POI table holds about 0.7 MB of inputs). */
+const PREPARED_FOLDS_KEPT = 32;
+const preparedFolds = new Map<string, PreparedFold>();
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+function objectId(value: object): number {
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, (id = nextObjectId++));
+  return id;
+}
+
+function fitAndTransformFold(data: ExperimentData, trainIdx: readonly number[], testIdx: readonly number[], options: PrepareOptions): PreparedFold {
   const overlap = new Set(trainIdx);
   for (const i of testIdx) if (overlap.has(i)) throw new Error(`prepareFold: row index ${i} is in both train and test`);
   const records = data.records;

@@ -16,8 +16,9 @@
  * - the loss is lib/train's categorical cross-entropy (label smoothing, sample weights, probabilities normalised and
  *   clipped to [1e-7, 1 − 1e-7], or log-softmax of logits) with the gradient of that exact chain;
  * - the optimisers (Adam, AdamW, SGD) repeat optimizers.ts' float32 operation sequence (Math.fround per op).
- * Sums (matrix products, batch statistics) are accumulated in float64 instead of XNNPACK's float32, so results
- * agree with the op-based path to float32 rounding per step (tested), not bit for bit.
+ * Matrix products run in float32 WebAssembly SIMD (lib/engine/simd's gemm, summing in another order than XNNPACK)
+ * and batch statistics accumulate in float64, so results agree with the op-based path to float32 rounding per step
+ * (tested), not bit for bit.
  *
  * Supported layers: InputLayer, Dense (linear / relu; softmax as the last layer), BatchNormalization (over the
  * features of a rank-2 input), Activation (linear / relu / sigmoid; softmax last), Dropout, Concatenate (last axis),
@@ -26,6 +27,7 @@
  * null and fit uses the op-based step.
  */
 import * as tf from "@tensorflow/tfjs";
+import { gemmArrays } from "../engine/simd";
 import type { Rng } from "../util/random";
 import type { OptimizerSpec, TrainOptimizer } from "./optimizers";
 
@@ -43,7 +45,7 @@ interface LayerWeight {
 interface Param {
   weight: LayerWeight;
   value: Float32Array;
-  grad: Float64Array;
+  grad: Float32Array;
   /** Optimiser moments (Adam: m, v; SGD with momentum: velocity). */
   m: Float32Array;
   v: Float32Array;
@@ -138,7 +140,7 @@ function unsupported(layer: tf.layers.Layer): string | null {
 
 function makeParam(weight: LayerWeight): Param {
   const size = weight.shape.reduce((a, b) => a * b, 1);
-  return { weight, value: new Float32Array(size), grad: new Float64Array(size), m: new Float32Array(size), v: new Float32Array(size), kernel: weight.shape.length >= 2 };
+  return { weight, value: new Float32Array(size), grad: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size), kernel: weight.shape.length >= 2 };
 }
 
 /**
@@ -269,92 +271,61 @@ export function compileDenseSteps(
   for (const p of params) if (!trainable.has(p.weight)) return { unsupported: "a frozen weight" };
   if (trainable.size !== params.length) return { unsupported: "trainable weights outside the supported layers" };
 
-  // Gradient buffers per tensor (float64), and which tensors need one (not the model inputs).
-  const grads = tensors.map((t) => new Float64Array(batch * t.width));
+  // Matrix products run in WebAssembly SIMD (lib/engine/simd's gemm) on arrays in its memory: every tensor, its
+  // gradient, the dense kernels and their gradients, and a scratch for a transposed kernel.
+  const dense = ops.filter((op): op is Extract<Op, { kind: "dense" }> => op.kind === "dense");
+  const largestKernel = Math.max(0, ...dense.map((op) => op.kernel.value.length));
+  const gemm = gemmArrays([
+    ...tensors.map((t) => t.data.length),
+    ...tensors.map((t) => t.data.length),
+    ...dense.flatMap((op) => [op.kernel.value.length, op.kernel.value.length]),
+    largestKernel,
+  ]);
+  const arrays = gemm.arrays.slice();
+  for (const t of tensors) t.data = arrays.shift()!;
+  const grads = tensors.map(() => arrays.shift()!);
+  for (const op of dense) {
+    op.kernel.value = arrays.shift()!;
+    op.kernel.grad = arrays.shift()!;
+  }
+  const transposedKernel = arrays.shift()!;
   const isInput = new Set(modelInputs);
   const classes = tensors[outputSlot].width;
   const probabilities = new Float64Array(batch * classes);
-  const widest = Math.max(...tensors.map((t) => t.width));
-  const transposedKernel = new Float64Array(widest * widest);
-  const transposedInput = new Float64Array(batch * widest);
-  const transposedGrad = new Float64Array(batch * widest);
   const optimizer = options.optimizer;
   const allWeights: Param[] = [...params];
   for (const op of ops) if (op.kind === "batchnorm") allWeights.push(op.movingMean, op.movingVariance);
 
-  // Matrix products as dot products with a scalar accumulator (two loads per multiply-add, no stores), which V8
-  // runs about twice as fast as row updates: the forward pass reads the kernel transposed, the kernel gradient reads
-  // x and dy transposed (columns of the batch).
-  function transpose(source: ArrayLike<number>, rows: number, cols: number, target: Float64Array): void {
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) target[c * rows + r] = source[r * cols + c];
-  }
-
   function denseForward(op: Extract<Op, { kind: "dense" }>, n: number): void {
     const k = tensors[op.input].width;
     const u = tensors[op.output].width;
-    const x = tensors[op.input].data;
     const y = tensors[op.output].data;
-    const wT = transposedKernel;
-    transpose(op.kernel.value, k, u, wT);
-    const bias = op.bias ? op.bias.value : null;
-    const relu = op.relu;
-    for (let r = 0; r < n; r++) {
-      const xr = r * k;
-      const yr = r * u;
-      for (let j = 0; j < u; j++) {
-        let s = bias ? bias[j] : 0;
-        const wr = j * k;
-        for (let i = 0; i < k; i++) s += x[xr + i] * wT[wr + i];
-        y[yr + j] = relu && !(s > 0) ? 0 : s;
-      }
-    }
+    if (op.bias) for (let r = 0; r < n; r++) y.set(op.bias.value, r * u);
+    gemm.multiply(tensors[op.input].data, op.kernel.value, y, n, u, k, { accumulate: op.bias !== null });
+    if (op.relu) for (let e = 0; e < n * u; e++) if (!(y[e] > 0)) y[e] = 0;
   }
 
   /** dW = xᵀ·dy, db = Σ dy and (unless x is a model input) dx += dy·Wᵀ. */
   function denseBackward(op: Extract<Op, { kind: "dense" }>, n: number): void {
     const k = tensors[op.input].width;
     const u = tensors[op.output].width;
-    const x = tensors[op.input].data;
     const y = tensors[op.output].data;
     const dy = grads[op.output];
-    const w = op.kernel.value;
-    const dw = op.kernel.grad;
     if (op.relu) for (let e = 0; e < n * u; e++) if (!(y[e] > 0)) dy[e] = 0;
-    const xT = transposedInput;
-    const dyT = transposedGrad;
-    transpose(x, n, k, xT);
-    transpose(dy, n, u, dyT);
-    for (let i = 0; i < k; i++) {
-      const xi = i * n;
-      const wr = i * u;
-      for (let j = 0; j < u; j++) {
-        const dj = j * n;
-        let s = 0;
-        for (let r = 0; r < n; r++) s += xT[xi + r] * dyT[dj + r];
-        dw[wr + j] = s;
-      }
-    }
+    gemm.multiply(tensors[op.input].data, dy, op.kernel.grad, k, u, n, { transposeA: true });
     if (op.bias) {
       const db = op.bias.grad;
       for (let j = 0; j < u; j++) {
-        const dj = j * n;
         let s = 0;
-        for (let r = 0; r < n; r++) s += dyT[dj + r];
+        for (let r = 0; r < n; r++) s += dy[r * u + j];
         db[j] = s;
       }
     }
     if (isInput.has(op.input)) return;
-    const dx = grads[op.input];
-    for (let r = 0; r < n; r++) {
-      const xr = r * k;
-      const dr = r * u;
-      for (let i = 0; i < k; i++) {
-        const wr = i * u;
-        let s = 0;
-        for (let j = 0; j < u; j++) s += dy[dr + j] * w[wr + j];
-        dx[xr + i] += s;
-      }
-    }
+    const w = op.kernel.value;
+    const wT = transposedKernel;
+    for (let i = 0; i < k; i++) for (let j = 0; j < u; j++) wT[j * k + i] = w[i * u + j];
+    gemm.multiply(dy, wT, grads[op.input], n, k, u, { accumulate: true });
   }
 
   function batchNormForward(op: Extract<Op, { kind: "batchnorm" }>, n: number): void {

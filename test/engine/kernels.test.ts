@@ -377,13 +377,15 @@ test("SIMD ReLU, global-average-pooling and batch-norm gradients match cpu", asy
 
 const hasClang = spawnSync("clang-14", ["--version"]).status === 0 && spawnSync("llvm-objdump-14", ["--version"]).status === 0;
 
-test("the committed simd/kernels.wasm is the build of simd/kernels.c (needs clang-14 + lld-14)", { skip: !hasClang }, () => {
+test("the committed simd/kernels.wasm and simd/gemm.wasm are the build of their C sources (needs clang-14 + lld-14)", { skip: !hasClang }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poi-simd-"));
   try {
-    const built = path.join(dir, "kernels.wasm");
-    const result = spawnSync("bash", [path.join("lib", "engine", "simd", "build.sh"), built], { encoding: "utf8" });
+    const result = spawnSync("bash", [path.join("lib", "engine", "simd", "build.sh"), dir], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);
-    assert.ok(fs.readFileSync(built).equals(fs.readFileSync(path.join("lib", "engine", "simd", "kernels.wasm"))), "rebuild lib/engine/simd/kernels.wasm with build.sh and commit it");
+    for (const name of ["kernels.wasm", "gemm.wasm"]) {
+      const built = fs.readFileSync(path.join(dir, name));
+      assert.ok(built.equals(fs.readFileSync(path.join("lib", "engine", "simd", name))), `rebuild lib/engine/simd/${name} with build.sh and commit it`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

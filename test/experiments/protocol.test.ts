@@ -163,3 +163,17 @@ test("single split: the validation score describes the returned weights (best ep
   const acc = predicted.filter((p, i) => p === fold.test.y[i]).length / predicted.length;
   assert.ok(Math.abs(acc - r.validation.accuracy) < 1e-12, `recomputed ${acc} vs logged ${r.validation.accuracy}`);
 });
+
+test("prepareFold fits a fold once per process: the same data, rows and options return the fitted fold again", () => {
+  const data = fixture();
+  const [fold, other] = cvFolds(data.records, { folds: 5, seed: 0 });
+  const first = prepareFold(data, fold.train, fold.val, { seed: 3 });
+  assert.equal(prepareFold(data, fold.train.slice(), fold.val.slice(), { seed: 3 }), first);
+  assert.notEqual(prepareFold(data, fold.train, fold.val, { seed: 4 }), first);
+  assert.notEqual(prepareFold(data, other.train, other.val, { seed: 3 }), first);
+  // Other data (a new records, statistics or embedding object) is fitted anew, even with equal contents.
+  const copy: ExperimentData = { ...data, stats: { ...data.stats, data: data.stats.data.slice() } };
+  const refitted = prepareFold(copy, fold.train, fold.val, { seed: 3 });
+  assert.notEqual(refitted, first);
+  assert.deepEqual(refitted.train.inputs, first.train.inputs);
+});

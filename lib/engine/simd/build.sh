@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Builds kernels.wasm from kernels.c (needs clang 14 + lld: apt-get install clang-14 lld-14).
-# The module imports the tfjs wasm backend's shared memory, so it must not place data or a stack in it:
-# the build fails if the output has a data segment or touches __stack_pointer.
+# Builds kernels.wasm from kernels.c and gemm.wasm from gemm.c (needs clang 14 + lld: apt-get install clang-14 lld-14).
+#   bash build.sh [out-dir]   (another folder: build elsewhere; the test compares that build with the committed one)
+# kernels.wasm imports the tfjs wasm backend's shared memory and gemm.wasm has its own, laid out by its callers: neither
+# may place data or a stack in memory, so the build fails if an output has a data segment or touches __stack_pointer.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-out="${1:-$here/kernels.wasm}"  # another path: build elsewhere (the test compares that build with the committed one)
+out="${1:-$here}"
 clang="${CLANG:-clang-14}"
-"$clang" --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding -fno-builtin \
-  -Wall -Wextra -Werror \
-  -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
-  -Wl,--initial-memory=65536 -Wl,--strip-all -Wl,-z,stack-size=0 \
-  -o "$out" "$here/kernels.c"
+flags=(--target=wasm32 -O3 -msimd128 -nostdlib -ffreestanding -fno-builtin -Wall -Wextra -Werror
+  -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=0)
+"$clang" "${flags[@]}" -matomics -mbulk-memory \
+  -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 -Wl,--initial-memory=65536 \
+  -o "$out/kernels.wasm" "$here/kernels.c"
+"$clang" "${flags[@]}" -Wl,--export=gemm -Wl,--initial-memory=65536 -Wl,--max-memory=4294967296 \
+  -o "$out/gemm.wasm" "$here/gemm.c"
 objdump="${OBJDUMP:-llvm-objdump-14}"
-if "$objdump" -d "$out" | grep -q "global.get\|global.set"; then
-  echo "build.sh: kernels.wasm uses a global (a shadow stack?): it would write into the tfjs heap" >&2
-  exit 1
-fi
-if "$objdump" -h "$out" | grep -q " DATA "; then
-  echo "build.sh: kernels.wasm has a data segment: it would overwrite the tfjs heap" >&2
-  exit 1
-fi
-echo "built $out ($(wc -c < "$out") bytes)"
+for wasm in "$out/kernels.wasm" "$out/gemm.wasm"; do
+  if "$objdump" -d "$wasm" | grep -q "global.get\|global.set"; then
+    echo "build.sh: $wasm uses a global (a shadow stack?): it would write into memory its callers lay out" >&2
+    exit 1
+  fi
+  if "$objdump" -h "$wasm" | grep -q " DATA "; then
+    echo "build.sh: $wasm has a data segment: it would overwrite memory its callers lay out" >&2
+    exit 1
+  fi
+  echo "built $wasm ($(wc -c < "$wasm") bytes)"
+done

@@ -1,2 +1,3 @@
 export { instantiateSimdKernels, SIMD_KERNEL_NAMES, simdModule, type SimdKernelName, type SimdKernels } from "./wasm-module";
 export { SimdPool } from "./pool";
+export { gemmArrays, type Gemm, type MultiplyOptions } from "./gemm";
