@@ -224,6 +224,29 @@ test("leading-axes Sum/Mean fast path matches cpu; other reductions still go to 
   expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-4));
 });
 
+test("matrix products with transposed operands (dense gradients) match cpu, batched, fused with bias and relu", async () => {
+  await initEngine({ backend: "wasm", log: false });
+  const [a, b, w, bias] = [randomArray("mm:a", 2 * 37 * 19), randomArray("mm:b", 2 * 37 * 11), randomArray("mm:w", 19 * 11), randomArray("mm:bias", 11)];
+  const compute = (): tf.Tensor[] => {
+    const x = tf.tensor3d(a, [2, 37, 19]);
+    const dy = tf.tensor3d(b, [2, 37, 11]);
+    const x2 = tf.tensor2d(a.subarray(0, 37 * 19), [37, 19]);
+    const dy2 = tf.tensor2d(b.subarray(0, 37 * 11), [37, 11]);
+    const kernel = tf.tensor2d(w, [19, 11]);
+    return [
+      tf.matMul(x2, dy2, true, false), // xᵀ·dy: a dense kernel's gradient
+      tf.matMul(dy2, kernel, false, true), // dy·Wᵀ: the input's gradient
+      tf.matMul(x, dy, true, false), // batched
+      tf.matMul(dy2, tf.transpose(x2), true, true),
+      tf.fused.matMul({ a: x2, b: dy2, transposeA: true, bias: tf.tensor1d(bias), activation: "relu" }),
+      tf.matMul(x2, kernel), // untransposed: the stock kernel
+    ];
+  };
+  const expected = await on("cpu", compute);
+  const actual = await on("wasm", compute);
+  expected.forEach((e, i) => assertClose(actual[i], e, `output ${i}`, 1e-5));
+});
+
 test("Identity shares data: a clone outlives its source and both read the same values", async () => {
   await initEngine({ backend: "wasm", log: false });
   await tf.setBackend("wasm");

@@ -230,3 +230,28 @@ export function cast(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
+
+/**
+ * Matrix products with a transposed operand (every dense layer's gradients: xᵀ·dy and dy·Wᵀ). The stock wasm kernel
+ * runs those as a plain loop, 10–25× slower than XNNPACK's product of untransposed operands (measured at
+ * [128, 1568] × [128, 64]: 18–26 ms against 2 ms with the transpose); so the transposed operand is transposed
+ * explicitly and the product handed to the stock kernel untransposed. The same for FusedMatMul (bias, activation).
+ */
+export function matMulUntransposed(kernelName: "BatchMatMul" | "_FusedMatMul"): KernelFn {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const a = inputs.a as tf.TensorInfo;
+    const b = inputs.b as tf.TensorInfo;
+    if ((!transposeA && !transposeB) || a.dtype !== "float32" || b.dtype !== "float32") return stock(kernelName)(args);
+    const lastTwoSwapped = (info: tf.TensorInfo): tf.Tensor =>
+      tf.transpose(asTensor(info, "operand"), [...info.shape.slice(0, -2).map((_, i) => i), info.shape.length - 1, info.shape.length - 2]);
+    return outputOf(backend, () => {
+      const ta = transposeA ? lastTwoSwapped(a) : asTensor(a, "a");
+      const tb = transposeB ? lastTwoSwapped(b) : asTensor(b, "b");
+      const untransposed = { ...attrs, transposeA: false, transposeB: false };
+      const info = stock(kernelName)({ inputs: { ...inputs, a: ta, b: tb }, backend, attrs: untransposed }) as tf.TensorInfo;
+      return tf.engine().makeTensorFromTensorInfo(info);
+    });
+  };
+}

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { fusedBatchNorm, fusedBatchNormGrad } from "./batchnorm";
 import { conv2DBackpropFilter, conv2DBackpropInput, convForward, depthwiseBackpropFilter, depthwiseBackpropInput } from "./convolution";
-import { binaryFastPaths, cast, gatherV2, identity } from "./elementwise";
+import { binaryFastPaths, cast, gatherV2, identity, matMulUntransposed } from "./elementwise";
 import { meanGradient, reluGradient, sumGradient } from "./gradients";
 import { KernelArgs, KernelFn, stockKernels } from "./heap";
 import { maxPoolGrad } from "./pooling";
@@ -45,6 +45,8 @@ const WASM_FAST_PATHS: Array<[string, KernelFn]> = [
   [tf.FusedBatchNorm, fusedBatchNorm],
   [tf.Sum, reductionFastPaths("Sum")],
   [tf.Mean, reductionFastPaths("Mean")],
+  [tf.BatchMatMul, matMulUntransposed("BatchMatMul")],
+  [tf._FusedMatMul, matMulUntransposed("_FusedMatMul")],
 ];
 
 let registered = false;
@@ -72,7 +74,7 @@ export function registerTrainingKernels(): void {
 
 /**
  * Turn the fast paths for stock kernels (GatherV2, Identity, per-channel Multiply/Add/Sub/SquaredDifference, FusedBatchNorm,
- * leading-axes Sum/Mean) off or on again,
+ * leading-axes Sum/Mean, matrix products with a transposed operand) off or on again,
  * e.g. to compare speed or rule them out when debugging. The training kernels stay registered.
  */
 export function setWasmFastPaths(enabled: boolean): void {
