@@ -81,11 +81,16 @@ export interface FrozenForward {
   run(pixels: Float32Array, count: number, options?: { handOver?: boolean }): Promise<Float32Array>;
 }
 
-const sessions = new WeakMap<tf.LayersModel, Promise<OnnxSession | string>>();
+// One session per network and weights, not per loaded model: a notebook that calls loadMobileNetV2() for every
+// augmentation preset would otherwise hold one ONNX Runtime session (its arenas: 300–500 MB at 224 px) per call
+// (notebook 13 grew to 2.8 GB that way). Frozen weights are identified by weightsHash, as the embedding cache does.
+const sessions = new Map<string, Promise<OnnxSession | string>>();
 const explained = new WeakSet<tf.LayersModel>();
 
 async function sessionFor(backbone: Backbone, threads: number, affine: boolean): Promise<OnnxSession | string> {
-  let session = sessions.get(backbone.model);
+  const output = backbone.model.outputs[0];
+  const key = [backbone.name, backbone.weightsHash, backbone.inputSize, backbone.embeddingSize, output.sourceLayer.name, output.shape.join("x"), affine, threads].join("|");
+  let session = sessions.get(key);
   if (!session) {
     session = (async () => {
       const runtime = await onnxRuntime();
@@ -99,7 +104,7 @@ async function sessionFor(backbone: Backbone, threads: number, affine: boolean):
         throw err;
       }
     })();
-    sessions.set(backbone.model, session);
+    sessions.set(key, session);
   }
   return session;
 }

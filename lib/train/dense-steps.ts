@@ -4,9 +4,10 @@
  * The fusion networks (Dense → BatchNorm → ReLU → Dropout blocks, Concatenate, a softmax head) are tiny: a batch
  * of 32 is about a million multiply-adds, so with TensorFlow.js ops a step is dominated by dispatching ~400 small
  * ops (forward, tape, gradients, one optimiser update per variable) rather than by arithmetic. Here the whole step —
- * forward in training mode, backward, the optimiser update — runs as plain loops over Float32Arrays, with the
- * weights, BatchNorm moving statistics and optimiser moments kept in JS during an epoch and written back to the
- * model's variables at its end (before validation and callbacks see the model).
+ * forward in training mode, backward, the optimiser update — runs as plain loops over Float32Arrays (the matrix
+ * products in WebAssembly SIMD), with the weights, BatchNorm moving statistics and optimiser moments kept outside
+ * tfjs during an epoch and written back to the model's variables at its end (before validation and callbacks see
+ * the model).
  *
  * The arithmetic is the same as the TensorFlow.js path (fit.ts' generic step), operation for operation:
  * - dropout masks are drawn exactly as tf.dropout draws them (one `Math.random()` per Dropout layer, in
