@@ -3,7 +3,7 @@
  * of the centred data. Used to shrink the 1280-d backbone embedding before the image branch, so a fold trains in
  * seconds on a laptop CPU and the branch has far fewer weights to overfit with.
  */
-import { gemmArrays } from "../engine/simd";
+import { gemmArrays } from "../util/gemm";
 import { createRng } from "../util/random";
 import type { RowMatrix } from "./matrix";
 

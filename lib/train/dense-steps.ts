@@ -17,7 +17,7 @@
  * - the loss is lib/train's categorical cross-entropy (label smoothing, sample weights, probabilities normalised and
  *   clipped to [1e-7, 1 − 1e-7], or log-softmax of logits) with the gradient of that exact chain;
  * - the optimisers (Adam, AdamW, SGD) repeat optimizers.ts' float32 operation sequence (Math.fround per op).
- * Matrix products run in float32 WebAssembly SIMD (lib/engine/simd's gemm, summing in another order than XNNPACK)
+ * Matrix products run in float32 WebAssembly SIMD (lib/util/gemm, summing in another order than XNNPACK)
  * and batch statistics accumulate in float64, so results agree with the op-based path to float32 rounding per step
  * (tested), not bit for bit.
  *
@@ -28,7 +28,7 @@
  * null and fit uses the op-based step.
  */
 import * as tf from "@tensorflow/tfjs";
-import { gemmArrays } from "../engine/simd";
+import { gemmArrays } from "../util/gemm";
 import type { Rng } from "../util/random";
 import type { OptimizerSpec, TrainOptimizer } from "./optimizers";
 
@@ -272,7 +272,7 @@ export function compileDenseSteps(
   for (const p of params) if (!trainable.has(p.weight)) return { unsupported: "a frozen weight" };
   if (trainable.size !== params.length) return { unsupported: "trainable weights outside the supported layers" };
 
-  // Matrix products run in WebAssembly SIMD (lib/engine/simd's gemm) on arrays in its memory: every tensor, its
+  // Matrix products run in WebAssembly SIMD (lib/util/gemm) on arrays in its memory: every tensor, its
   // gradient, the dense kernels and their gradients, and a scratch for a transposed kernel.
   const dense = ops.filter((op): op is Extract<Op, { kind: "dense" }> => op.kind === "dense");
   const largestKernel = Math.max(0, ...dense.map((op) => op.kernel.value.length));

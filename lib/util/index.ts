@@ -1,3 +1,4 @@
 export * from "./random";
 export * from "./stats";
 export * from "./progress";
+export * from "./gemm";

@@ -1,3 +1,2 @@
 export { instantiateSimdKernels, SIMD_KERNEL_NAMES, simdModule, type SimdKernelName, type SimdKernels } from "./wasm-module";
 export { SimdPool } from "./pool";
-export { gemmArrays, type Gemm, type MultiplyOptions } from "./gemm";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { gemmArrays } from "../../lib/engine/simd";
+import { gemmArrays } from "../../lib/util/gemm";
 
 /** A · B in float64, A read as given or transposed (`a` holding a k × m matrix). */
 function reference(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transposeA: boolean): Float64Array {

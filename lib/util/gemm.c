@@ -1,6 +1,7 @@
 // Single-threaded float32 matrix product for the small dense networks' training step (lib/train/dense-steps.ts) and
 // the embedding PCA (lib/features/pca.ts): C (m × n) = A (m × k) · B (k × n), or C += A · B.
-// Built by build.sh into gemm.wasm with its own memory (exported); callers lay their arrays out in it (gemm.ts).
+// Built by lib/engine/simd/build.sh into gemm.wasm with its own memory (exported); callers lay their arrays out in it
+// (gemm.ts). It sits in lib/util, not lib/engine: lib/features (the PCA) comes before the engine in the data flow.
 //
 // B and C are row-major with row strides n. A is read through strides, so that Aᵀ needs no copy:
 //   A[i][p] = a[i * a_row + p * a_col]   (A itself: a_row = k, a_col = 1; the transpose of a k × m matrix: 1, m).
