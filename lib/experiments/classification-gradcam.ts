@@ -6,9 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { decodeItemImage, pixelStackImage } from "../data";
-import { loadMobileNetV2 } from "../engine";
 import { gradCam, gradCamImages, overlayHeatmap, type ImageGradCamResult } from "../eval";
-import type { FittedClassifier } from "./classification";
+import { frozenMobileNetV2, type FittedClassifier } from "./classification";
 
 /**
  * Grad-CAM maps of some rows (each for the row's predicted class, or `classIndex`). A small CNN is explained at its
@@ -28,7 +27,7 @@ export async function classifierGradCam(fitted: FittedClassifier, rows: readonly
     }
     const scaler = fitted.embeddingScaler;
     if (!scaler) throw new Error("classifierGradCam: an embedding model without its fitted scaler");
-    const backbone = await loadMobileNetV2();
+    const backbone = await frozenMobileNetV2();
     const mean = tf.tensor1d(Float32Array.from(scaler.mean));
     const std = tf.tensor1d(Float32Array.from(scaler.std));
     const meta = inputs.length > 1 ? inputs[1] : null;

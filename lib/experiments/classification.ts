@@ -28,7 +28,7 @@ import {
   type MetadataColumn,
   type PixelStack,
 } from "../data";
-import { embedImages, initEngine, loadMobileNetV2 } from "../engine";
+import { embedImages, initEngine, loadMobileNetV2, resolveModelsDir, type Backbone } from "../engine";
 import type { ImageInput } from "../data/images";
 import { applyScaler, datasetKFold, type FittedScaler, fitMetadataEncoder, fitStandardScaler, transformMetadata, type DatasetParts, type RowMatrix } from "../features";
 import { augmentationPreset, type ImageAugmentation } from "../images";
@@ -120,7 +120,7 @@ export async function prepareInputs(dataset: Dataset, options: PrepareInputsOpti
     out.pixels = await decodePixelStack(dataset.items, { size, channels, onProgress: (d, t) => options.onProgress?.("decode", d, t) });
   } else {
     await initEngine();
-    const clean = await embedImages({ backbone: await loadMobileNetV2(), files: itemFiles(dataset), log: false, onProgress: (d, t) => options.onProgress?.("embed", d, t) });
+    const clean = await embedImages({ backbone: await frozenMobileNetV2(), files: itemFiles(dataset), log: false, onProgress: (d, t) => options.onProgress?.("embed", d, t) });
     out.embedding = asRows(clean.embeddings);
     out.variants = [];
   }
@@ -139,7 +139,7 @@ export async function withAugmentation(base: PreparedInputs, augment: string, op
   const files = itemFiles(base.dataset);
   const rows = options.augmentRows ?? files.map((_, i) => i);
   const augmented = await embedImages({
-    backbone: await loadMobileNetV2(),
+    backbone: await frozenMobileNetV2(),
     files: rows.map((i) => files[i]),
     variants: options.variants ?? 2,
     augmentation: augmentationPreset(augment),
@@ -155,6 +155,23 @@ export async function withAugmentation(base: PreparedInputs, augment: string, op
     return { columns: clean.columns, rows: clean.rows, data };
   });
   return { ...base, augment, variants };
+}
+
+const loadedMobileNets = new Map<string, Promise<Backbone>>();
+/**
+ * The frozen ImageNet MobileNetV2 from the models folder, loaded once per process for this module's embeddings and
+ * Grad-CAM (a grid loaded it again for every augmentation preset: the weights read from disk and kept in memory each
+ * time). Only read, never trained.
+ */
+export function frozenMobileNetV2(): Promise<Backbone> {
+  const dir = resolveModelsDir();
+  let loaded = loadedMobileNets.get(dir);
+  if (!loaded) {
+    loaded = loadMobileNetV2();
+    loadedMobileNets.set(dir, loaded);
+    loaded.catch(() => loadedMobileNets.delete(dir));
+  }
+  return loaded;
 }
 
 /** The image file of every item, with its dataset row for error messages (mobilenet-v2 embeds files, cached by content). */
