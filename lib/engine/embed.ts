@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { outputsDir } from "../data/paths";
 import { decodeImage, imageFile, ImageLoadError, imageRef, type ImageInput, type RgbImage } from "../data/images";
+import { decodedImageBank } from "../images/decoded-bank";
 import { createProgress, createRng, type Rng } from "../util";
 import type { Backbone } from "./backbones";
 import { frozenForward } from "./inference";
@@ -14,6 +15,7 @@ import { frozenForward } from "./inference";
  * plus the augmentation spec and seed for augmented variants) and the image's content hash (+ variant index).
  * A re-run with unchanged inputs reads everything from disk; a new augmentation, seed or variant count
  * computes only the rows it lacks. Banks live in outputs/cache/embeddings/ as <id>.f32 (rows) + <id>.json (keys).
+ * An augmented call also keeps the photos it decodes in decoded-images/ there (lib/images/decoded-bank.ts).
  */
 
 /** What lib/engine needs from an augmentation (lib/images' ImageAugmentation satisfies it). */
@@ -224,6 +226,8 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
     }
   });
 
+  // Augmented rows start from decoded pixels kept on disk: the next preset over the same photos skips decoding.
+  const sources = variants > 0 ? decodedImageBank(cacheDir === null ? null : path.join(cacheDir, "decoded-images"), size) : null;
   const forward = todo.length > 0 ? await frozenForward(backbone, size) : null;
   const show = options.log !== false && todo.length > 0;
   const progress = show ? createProgress(`embedding (${backbone.name}, ${size}px, ${forward!.runtime})`, todo.length, { unit: "images" }) : null;
@@ -231,8 +235,12 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
     const pixels = new Float32Array(batch.length * size * size * 3);
     // An image and its variants are neighbours in `todo`: decode each file once per batch.
     const decoded = new Map<number, Promise<RgbImage>>();
-    for (const job of batch) if (!decoded.has(job.fileIndex)) decoded.set(job.fileIndex, decodeImage(files[job.fileIndex], { size }));
+    for (const job of batch) {
+      const file = files[job.fileIndex];
+      if (!decoded.has(job.fileIndex)) decoded.set(job.fileIndex, sources ? sources.decode(hashes[job.fileIndex], file) : decodeImage(file, { size }));
+    }
     const images = await Promise.all(batch.map((job) => decoded.get(job.fileIndex)!));
+    sources?.flush();
     images.forEach((image, i) => {
       const job = batch[i];
       let out = image;

@@ -10,7 +10,8 @@
  */
 import type { RgbImage } from "../data/images";
 import type { Rng } from "../util/random";
-import { Affine2, Fill, assertImage, blankImage, clampInPlace, cloneImage, resampleWindow, resizeImage, warpAffine } from "./resize";
+import { Affine2, Fill, assertImage, clampInPlace, cloneImage, resampleWindow, resizeImage, warpAffine } from "./resize";
+import { flipPixels } from "./sampling";
 
 export { warpAffine };
 
@@ -150,21 +151,6 @@ function checkProbability(p: number, op: string): number {
   return p;
 }
 
-function flip(image: RgbImage, horizontal: boolean): RgbImage {
-  const { width: w, height: h, data } = image;
-  const out = blankImage(w, h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const src = horizontal ? (y * w + (w - 1 - x)) * 3 : ((h - 1 - y) * w + x) * 3;
-      const dst = (y * w + x) * 3;
-      out.data[dst] = data[src];
-      out.data[dst + 1] = data[src + 1];
-      out.data[dst + 2] = data[src + 2];
-    }
-  }
-  return out;
-}
-
 const customTransforms = new Map<string, TransformFn<Record<string, unknown>>>();
 
 /** Register a transform for `{ op: "custom", name, params }` specs (e.g. from a notebook cell). */
@@ -174,9 +160,9 @@ export function registerTransform(name: string, fn: TransformFn<Record<string, u
 
 /** One function per built-in op. The compiler checks that every op in TransformOps has one. */
 export const TRANSFORMS: { [K in TransformOp]: TransformFn<TransformOps[K]> } = {
-  hflip: (image, { p = 0.5 }, rng) => (rng.next() < checkProbability(p, "hflip") ? flip(image, true) : cloneImage(image)),
+  hflip: (image, { p = 0.5 }, rng) => (rng.next() < checkProbability(p, "hflip") ? flipPixels(image, true) : cloneImage(image)),
 
-  vflip: (image, { p = 0.5 }, rng) => (rng.next() < checkProbability(p, "vflip") ? flip(image, false) : cloneImage(image)),
+  vflip: (image, { p = 0.5 }, rng) => (rng.next() < checkProbability(p, "vflip") ? flipPixels(image, false) : cloneImage(image)),
 
   rotate: (image, { degrees, fill = 0 }, rng) => warpAffine(image, affineMatrix(rng.uniform(-degrees, degrees), 1, 0, 0, 0), fill),
 

@@ -49,6 +49,7 @@ test("embedImages: rows equal the backbone's own forward pass, cache re-run comp
   const backbone = createBackbone("small-cnn", { inputSize: 16, seed: 3 });
   const first = await embedImages({ backbone, files, batchSize: 2, cacheDir, log: false });
   assert.equal(first.computed, 4, "files 0 and 4 have the same content: run through the network once");
+  assert.equal(fs.existsSync(path.join(cacheDir, "decoded-images")), false, "plain embeddings keep no decoded pixels");
   assert.equal(first.embeddings.rows, 5);
   assert.equal(first.embeddings.dim, backbone.embeddingSize);
 
@@ -89,6 +90,8 @@ test("embedImages: augmented variants are seeded, cached, and only what changed 
   assert.equal(more.computed, 3);
   assert.deepEqual(Array.from(more.variants[1].data), Array.from(first.variants[1].data));
 
+  // The photos' decoded pixels were kept: a changed augmentation starts from them (same rows as decoding again).
+  assert.equal(fs.readdirSync(path.join(cacheDir, "decoded-images")).filter((f) => f.endsWith(".u8")).length, 1);
   // A changed augmentation recomputes its variants but not the plain embeddings.
   const changed = await embedImages({ backbone, files, augmentation: flip("b"), variants: 2, seed: 9, cacheDir, log: false });
   assert.equal(changed.computed, 2 * 3);

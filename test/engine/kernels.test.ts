@@ -400,12 +400,12 @@ test("SIMD ReLU, global-average-pooling and batch-norm gradients match cpu", asy
 
 const hasClang = spawnSync("clang-14", ["--version"]).status === 0 && spawnSync("llvm-objdump-14", ["--version"]).status === 0;
 
-test("the committed engine/simd/kernels.wasm and util/gemm.wasm are the build of their C sources (needs clang-14 + lld-14)", { skip: !hasClang }, () => {
+test("the committed engine/simd/kernels.wasm, util/gemm.wasm and images/sampling.wasm are the build of their C sources (needs clang-14 + lld-14)", { skip: !hasClang }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poi-simd-"));
   try {
     const result = spawnSync("bash", [path.join("lib", "engine", "simd", "build.sh"), dir], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);
-    for (const committed of [path.join("lib", "engine", "simd", "kernels.wasm"), path.join("lib", "util", "gemm.wasm")]) {
+    for (const committed of [path.join("lib", "engine", "simd", "kernels.wasm"), path.join("lib", "util", "gemm.wasm"), path.join("lib", "images", "sampling.wasm")]) {
       const built = fs.readFileSync(path.join(dir, path.basename(committed)));
       assert.ok(built.equals(fs.readFileSync(committed)), `rebuild ${committed} with lib/engine/simd/build.sh and commit it`);
     }
