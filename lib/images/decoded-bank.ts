@@ -12,7 +12,8 @@ import { decodeImage, type ImageInput, type RgbImage } from "../data/images";
  * One bank per size and decoder (sharp and libvips versions: another build may round differently), stored as
  * outputs/cache/decoded/<size>px-<id>.u8 (rows of size × size × 3 bytes, the decoder's exact output) + <id>.json
  * (keys in row order). Rows are appended as they are decoded and the index replaced atomically, like the embedding
- * banks: not safe for two processes writing the same bank at once.
+ * banks: not safe for two processes writing the same bank at once. A bank stops growing at `maxBytes` (default
+ * 1 GiB: 7 000 photos at 224 px); photos beyond it are decoded every time.
  */
 export interface DecodedImageBank {
   /** The image at the bank's size: from the bank, or decoded (lib/data's decodeImage) and held for `flush`. */
@@ -30,8 +31,10 @@ interface BankIndex {
 
 const DECODER = `sharp ${sharp.versions.sharp} libvips ${sharp.versions.vips} cubic fill`;
 
+export const DECODED_BANK_MAX_BYTES = 2 ** 30;
+
 /** A bank of `size` px images in `dir`; `null`: no disk, every call decodes. */
-export function decodedImageBank(dir: string | null, size: number): DecodedImageBank {
+export function decodedImageBank(dir: string | null, size: number, maxBytes = DECODED_BANK_MAX_BYTES): DecodedImageBank {
   if (dir === null) return { decode: (_key, input) => decodeImage(input, { size }), flush: () => undefined };
   const rowBytes = size * size * 3;
   const id = createHash("sha256").update(`${DECODER} ${size}`).digest("hex").slice(0, 16);
@@ -71,7 +74,7 @@ export function decodedImageBank(dir: string | null, size: number): DecodedImage
       const row = rowOf.get(key);
       if (row !== undefined) return read(row);
       const image = await decodeImage(input, { size });
-      if (!fresh.has(key)) fresh.set(key, Uint8Array.from(image.data));
+      if (!fresh.has(key) && (keys.length + fresh.size + 1) * rowBytes <= maxBytes) fresh.set(key, Uint8Array.from(image.data));
       return image;
     },
     flush() {

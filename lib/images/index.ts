@@ -1,6 +1,7 @@
 /**
- * lib/images — pure-TypeScript image preprocessing on RgbImage (HWC floats in [0, 255]); no TensorFlow.js, so it runs
- * before any forward pass (e.g. in lib/engine's embedding cache).
+ * lib/images — image preprocessing on RgbImage (HWC floats in [0, 255]): TypeScript, with the pixel loops in a small
+ * WebAssembly module (sampling.ts); no TensorFlow.js, so it runs before any forward pass (e.g. in lib/engine's
+ * embedding cache).
  *
  *   const aug = augmentationPreset("A1");           // or compose([{ op: "hflip", p: 0.5 }, …])
  *   const out = aug.apply(image, rng);              // same rng seed ⇒ same pixels; aug.key is a stable string of the spec

@@ -1,5 +1,5 @@
 /**
- * Seeded image augmentations on RgbImage (HWC floats in [0, 255]), pure TypeScript.
+ * Seeded image augmentations on RgbImage (HWC floats in [0, 255]); the pixel loops run in sampling.ts.
  * Each transform is a plain-JSON spec `{ op, ...params }` plus one function `(image, params, rng) => image`;
  * every random draw comes from the `Rng` passed in, so the same seed gives the same output on any machine.
  * Semantics follow torchvision (RandomAffine, ColorJitter, RandomErasing, RandomResizedCrop) unless noted.

@@ -63,3 +63,15 @@ test("decoded-image bank: rows a crashed run appended without indexing, or a bro
   await assert.rejects(decodedImageBank(bankDir, 8).decode("a", "/nonexistent.jpg"), /nonexistent\.jpg/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test("decoded-image bank: stops growing at its byte limit, and still decodes what it does not keep", async () => {
+  const { dir, files } = await fixturePhotos(3);
+  const bankDir = path.join(dir, "bank");
+  const rowBytes = 6 * 6 * 3;
+  const bank = decodedImageBank(bankDir, 6, 2 * rowBytes);
+  for (const [i, file] of files.entries()) assert.deepEqual(await bank.decode(`k${i}`, file), await decodeImage(file, { size: 6 }));
+  bank.flush();
+  const [binFile] = fs.readdirSync(bankDir).filter((f) => f.endsWith(".u8"));
+  assert.equal(fs.statSync(path.join(bankDir, binFile)).size, 2 * rowBytes);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
