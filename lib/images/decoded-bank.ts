@@ -56,8 +56,9 @@ export function decodedImageBank(dir: string | null, size: number, maxBytes = DE
     }
   }
 
+  let bytes: Buffer | null = null; // one read buffer: each row is widened to floats before the next read
   const read = (row: number): RgbImage => {
-    const bytes = Buffer.allocUnsafe(rowBytes);
+    bytes ??= Buffer.allocUnsafe(rowBytes);
     const fd = fs.openSync(binPath, "r");
     try {
       fs.readSync(fd, bytes, 0, rowBytes, row * rowBytes);
