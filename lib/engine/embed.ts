@@ -175,6 +175,18 @@ interface Job {
   bank: EmbeddingBank;
 }
 
+/** A batch takes well under a second; after this long, say what it waits for (a hang then names its stage). */
+const STALL_SECONDS = 120;
+
+async function reportStall<T>(work: Promise<T>, what: () => string): Promise<T> {
+  const timer = setTimeout(() => console.warn(`embedImages: still waiting after ${STALL_SECONDS} s for ${what()}`), STALL_SECONDS * 1000);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Embed every file (and K augmented variants of each) with a frozen backbone; cached under outputs/cache/.
  * Images are decoded (sharp, bicubic) to size×size RGB, augmented if asked, and run through the backbone: on ONNX
@@ -260,9 +272,9 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
   let next = batches.length > 0 ? prepare(batches[0]) : null;
   for (let b = 0; b < batches.length; b++) {
     const batch = batches[b];
-    const pixels = await next!;
+    const pixels = await reportStall(next!, () => `decoding and augmenting batch ${b + 1} of ${batches.length} (from ${imageFile(files[batch[0].fileIndex])})`);
     next = b + 1 < batches.length ? prepare(batches[b + 1]) : null;
-    const values = await forward!.run(pixels, batch.length, { handOver: true });
+    const values = await reportStall(forward!.run(pixels, batch.length, { handOver: true }), () => `the forward pass of batch ${b + 1} of ${batches.length} (${forward!.runtime})`);
     const rows = batch.map((_, i) => values.slice(i * dim, (i + 1) * dim));
     batch.forEach((job, i) => {
       place(job, rows[i]);
