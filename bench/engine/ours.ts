@@ -2,13 +2,15 @@
  * One engine benchmark in this process (run by bench/engine/run.ts, one fresh process per benchmark so that
  * start-up state and peak RSS are its own). Prints one JSON line: {"value": …, "unit": …, "samples": […], …}.
  *
- *   node --import tsx bench/engine/ours.ts mobilenet|mobilenet-tfjs|smallcnn|embed-all|new-preset [--runs 5] [--seed S]
+ *   node --import tsx bench/engine/ours.ts mobilenet|mobilenet-tfjs|smallcnn|smallcnn-ops|embed-all|new-preset [--runs 5] [--seed S]
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { embedImages, frozenForward, initEngine, loadMobileNetV2 } from "../../lib/engine";
+import { nativeKernelStatus } from "../../lib/engine/native";
+import { fit } from "../../lib/train";
 import { augmentationPreset, compose } from "../../lib/images";
 import { NEW_PRESET_SPECS, trainingPhotos } from "./photos";
 import { smallCnnModel } from "./small-cnn";
@@ -102,23 +104,22 @@ async function newPreset(seed: number, runs: number): Promise<object> {
   }
 }
 
-/** The issue's small CNN: conv16-bn-pool-conv32-gap-dense; 256 images 64×64, batch 32, Adam: seconds per epoch. */
-async function smallCnn(runs: number, stockLayers: boolean): Promise<object> {
-  const model = smallCnnModel(stockLayers);
+/**
+ * The issue's small CNN: conv16-bn-pool-conv32-gap-dense; 256 images 64×64, batch 32, Adam 1e-3: seconds per epoch of
+ * lib/train's fit, the loop the notebooks train with (`fused`: its fused step with the native kernels; `ops`: the
+ * TensorFlow.js op-based step, the path where no C compiler is found). One fit of runs + 1 epochs, the first a warm-up.
+ */
+async function smallCnn(runs: number, step: "fused" | "ops"): Promise<object> {
+  const model = smallCnnModel(1);
   const x = randomTensor([256, 64, 64, 3], 2, -1, 1);
   const labels = createRng(3);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: 256 }, () => labels.int(3)), "int32"), 3);
-  const epoch = async (): Promise<number> => {
-    const start = performance.now();
-    await model.fit(x, y, { epochs: 1, batchSize: 32, shuffle: true, verbose: 0 });
-    return (performance.now() - start) / 1000;
-  };
-  await epoch(); // warm-up
+  const y = Array.from({ length: 256 }, () => labels.int(3));
   const tensors = tf.memory().numTensors;
-  const seconds: number[] = [];
-  for (let i = 0; i < runs; i++) seconds.push(await epoch());
+  const history = await fit(model, { x, y, epochs: runs + 1, batchSize: 32, seed: 4, optimizer: { name: "adam", lr: 1e-3 }, verbose: 0, fastPath: step === "fused" });
+  if (history.step !== step) throw new Error(`small CNN: fit took the ${history.step} step, not ${step} (native kernels: ${nativeKernelStatus().detail})`);
   if (tf.memory().numTensors !== tensors) throw new Error(`small CNN: tensors ${tensors} → ${tf.memory().numTensors} (leak)`);
-  return { value: median(seconds), unit: "s/epoch", samples: seconds };
+  const seconds = history.records.slice(1).map((r) => r.seconds);
+  return { value: median(seconds), unit: "s/epoch", samples: seconds, step: history.step, native: nativeKernelStatus().detail, nativeThreads: nativeKernelStatus().kernels?.threads() ?? null };
 }
 
 /** All dataset images: decode + resize to 224 + MobileNetV2 forward + cache write, into an empty cache. */
@@ -148,10 +149,10 @@ async function main(): Promise<void> {
   if (which === "mobilenet") result = await mobilenet(runs, "engine");
   else if (which === "mobilenet-tfjs") result = await mobilenet(runs, "tfjs");
   else if (which === "new-preset") result = await newPreset(seedAt > 0 ? Number(process.argv[seedAt + 1]) : 0, runs);
-  else if (which === "smallcnn") result = await smallCnn(runs, false);
-  else if (which === "smallcnn-stock-layers") result = await smallCnn(runs, true);
+  else if (which === "smallcnn") result = await smallCnn(runs, "fused");
+  else if (which === "smallcnn-ops") result = await smallCnn(runs, "ops");
   else if (which === "embed-all") result = await embedAll();
-  else throw new Error(`bench/engine/ours.ts: unknown benchmark "${which}" (mobilenet | mobilenet-tfjs | smallcnn | embed-all | new-preset)`);
+  else throw new Error(`bench/engine/ours.ts: unknown benchmark "${which}" (mobilenet | mobilenet-tfjs | smallcnn | smallcnn-ops | embed-all | new-preset)`);
   console.log(JSON.stringify({ ...result, backend: engine.backend, threads: engine.threads, inference: engine.inference.reason }));
 }
 

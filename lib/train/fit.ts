@@ -19,7 +19,7 @@ import { createRng, type Rng } from "../util/random";
 import { progressLogger, type Callback, type EpochRecord, type TrainingContext } from "./callbacks";
 import { computeClassWeights, type ClassWeightSpec } from "./class-weights";
 import { trainableVariables } from "./freeze";
-import { compileDenseSteps, type DenseSteps } from "./dense-steps";
+import { compileFusedSteps, type FusedSteps } from "./fused-steps";
 import { categoricalCrossEntropy, crossEntropyPerSample, smoothedOneHot, smoothedTargets, type LossOptions } from "./losses";
 import { accuracy, f1Macro } from "./metrics";
 import { createOptimizer, type OptimizerSpec, type TrainOptimizer } from "./optimizers";
@@ -65,8 +65,9 @@ export interface FitOptions {
   /** Stops cleanly between batches when aborted (History.interrupted = true). */
   signal?: AbortSignal;
   /**
-   * Train small dense networks with the JS training step of dense-steps.ts (default true): used when the model
-   * has only the layers it supports, `x` is tensors and fit creates the optimiser; else the TensorFlow.js step.
+   * Train with the fused step of fused-steps.ts (default true): used when the model has only the layers it supports
+   * (dense networks; small CNNs where the native kernels build), fit creates the optimiser, the loss has no focal
+   * term and the backend computes on the CPU; else the TensorFlow.js step.
    */
   fastPath?: boolean;
 }
@@ -79,8 +80,8 @@ export interface History {
   interrupted: boolean;
   /** Total wall time, seconds. */
   seconds: number;
-  /** Which training step ran: "dense" (dense-steps.ts) or "ops" (TensorFlow.js ops). */
-  step: "dense" | "ops";
+  /** Which training step ran: "fused" (fused-steps.ts) or "ops" (TensorFlow.js ops). */
+  step: "fused" | "ops";
 }
 
 function isBatchSource(x: Inputs): x is BatchSource {
@@ -226,16 +227,28 @@ function range(start: number, end: number): number[] {
   return out;
 }
 
-/** The JS training step for this model and data, or null where it does not apply (see dense-steps.ts). */
-function denseStepsFor(model: tf.LayersModel, x: Inputs, batchSize: number, fromLogits: boolean, optimizer: TrainOptimizer): DenseSteps | null {
-  if (isBatchSource(x)) return null;
-  // The fast path computes in JS on CPU copies of the data and weights; on WebGPU training stays on the GPU (and a
-  // GPU tensor cannot be read synchronously in Node).
-  if (tf.getBackend() === "webgpu") return null;
-  const tensors = Array.isArray(x) ? x : [x];
-  if (tensors.some((t) => t.dtype !== "float32" || t.rank !== 2)) return null;
-  const compiled = compileDenseSteps(model, tensors.map((t) => t.dataSync() as Float32Array), { maxBatch: batchSize, fromLogits, optimizer }); // cpu-only read
+/** The fused training step for this model and data, or null where it does not apply (see fused-steps.ts). */
+function fusedStepsFor(model: tf.LayersModel, x: Inputs, batchSize: number, fromLogits: boolean, optimizer: TrainOptimizer): FusedSteps | null {
+  // The fast path computes on CPU copies of the data and weights: on a GPU backend (WebGPU, tfjs-node-gpu) training
+  // stays on the GPU (and a WebGPU tensor cannot be read synchronously in Node).
+  if (!["cpu", "wasm"].includes(tf.getBackend())) return null;
+  let inputs: Float32Array[] | null = null;
+  if (!isBatchSource(x)) {
+    const tensors = Array.isArray(x) ? x : [x];
+    if (tensors.some((t) => t.dtype !== "float32")) return null;
+    inputs = tensors.map((t) => t.dataSync() as Float32Array); // cpu-only read
+  }
+  const compiled = compileFusedSteps(model, inputs, { maxBatch: batchSize, fromLogits, optimizer });
   return "unsupported" in compiled ? null : compiled;
+}
+
+/** A BatchSource's inputs for the fused step (float32 arrays in model input order). */
+function batchArrays(source: BatchSource, indices: readonly number[], epoch: number): Float32Array[] {
+  const out = source.batch(indices, { epoch, training: true });
+  const tensors = Array.isArray(out) ? out : [out];
+  const arrays = tensors.map((t) => (t.dtype === "float32" ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync()))); // cpu-only read
+  tf.dispose(tensors);
+  return arrays;
 }
 
 /** Trains `model` in place; returns the per-epoch history. */
@@ -273,8 +286,8 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
   const callbacks: Callback[] = [...(options.callbacks ?? [])];
   if ((options.verbose ?? 1) === 1) callbacks.push(progressLogger());
   const ctx: TrainingContext = { model, optimizer, epochs: options.epochs, stepsPerEpoch, history: [], stopTraining: false };
-  const dense = ownsOptimizer && options.fastPath !== false && !((options.loss?.focalGamma ?? 0) > 0) ? denseStepsFor(model, options.x, batchSize, fromLogits, optimizer) : null;
-  const history: History = { records: ctx.history, interrupted: false, seconds: 0, step: dense ? "dense" : "ops" };
+  const fused = ownsOptimizer && options.fastPath !== false && !((options.loss?.focalGamma ?? 0) > 0) ? fusedStepsFor(model, options.x, batchSize, fromLogits, optimizer) : null;
+  const history: History = { records: ctx.history, interrupted: false, seconds: 0, step: fused ? "fused" : "ops" };
   let failure: unknown;
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
@@ -285,11 +298,11 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
       const previous = variables;
       variables = trainableVariables(model);
       if (variables.length === 0) throw new Error(`fit: model ${model.name} has no trainable weights at epoch ${epoch} (all frozen?)`);
-      if (dense) {
+      if (fused) {
         if (variables.length !== previous.length || variables.some((v, i) => v !== previous[i])) {
           throw new Error(`fit: the trainable weights of ${model.name} changed at epoch ${epoch}; pass fastPath: false to train with changing weights`);
         }
-        dense.load();
+        fused.load();
       }
       const order = options.sampling === "balanced" ? balancedOrder(labels, numClasses, shuffleRng) : options.shuffle === false ? range(0, n) : shuffleRng.shuffle(range(0, n));
       const seenLabels: number[] = [];
@@ -304,10 +317,12 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
         for (const cb of callbacks) await cb.onBatchBegin?.(step, ctx);
         const indices = order.slice(b * batchSize, (b + 1) * batchSize);
         const batchLabels = Int32Array.from(indices, (i) => labels[i]);
-        if (dense) {
+        if (fused) {
           const targets = smoothedTargets(batchLabels, numClasses, labelSmoothing);
           const weights = classWeights ? Float32Array.from(batchLabels, (l) => classWeights[l]) : null;
-          const result = dense.step(indices, targets, weights, dropoutRng);
+          const source = options.x;
+          const batch = isBatchSource(source) ? { inputs: batchArrays(source, indices, epoch), size: indices.length } : { rows: indices };
+          const result = fused.step(batch, targets, weights, dropoutRng);
           lossSum += result.loss * indices.length;
           for (let i = 0; i < indices.length; i++) {
             seenLabels.push(batchLabels[i]);
@@ -345,7 +360,7 @@ export async function fit(model: tf.LayersModel, options: FitOptions): Promise<H
         }
         tf.dispose([lossValue, argmax]);
       }
-      dense?.store();
+      fused?.store();
       if (history.interrupted && seenLabels.length === 0) break;
       let val: EvaluationResult | null = null;
       if (options.validation && valLabels) {

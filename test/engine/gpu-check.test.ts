@@ -40,8 +40,8 @@ test("lib/ reads tensors with await only (dataSync / arraySync / bufferSync cann
     // Not yet: the detector (issue 17) decodes its output synchronously, so detection does not run on WebGPU yet
     // (environment.md, *GPU paths*).
     path.join(root, "models", "detection", "centernet.ts"),
-    // fit's fast path for dense networks computes in JS on CPU copies; fit does not take it on webgpu.
-    path.join(root, "train", "dense-steps.ts"),
+    // fit's fused step computes on CPU copies; fit does not take it on webgpu.
+    path.join(root, "train", "fused-steps.ts"),
   ];
   const offenders: string[] = [];
   const walk = (dir: string): void => {

@@ -1,8 +1,11 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { fit, predictProba, withSeed, type FitOptions, type History } from "../../lib/train";
+import { fit, predictProba, withSeed, type BatchSource, type FitOptions, type History } from "../../lib/train";
 import { buildModel, getArchitecture } from "../../lib/models";
+import { buildClassifier } from "../../lib/models/classifier";
+import { batchNormalization, conv2d } from "../../lib/engine";
+import { nativeKernelStatus } from "../../lib/engine/native";
 import { createRng } from "../../lib/util/random";
 
 before(async () => {
@@ -25,27 +28,27 @@ interface Trained {
   predicted: number[];
 }
 
-/** Weights whose gradient is exactly 0 in exact arithmetic: a Dense bias followed by BatchNorm (and the moving mean that tracks it). */
+/** Weights whose gradient is exactly 0 in exact arithmetic: a Dense or Conv2D bias followed by BatchNorm (and the moving mean that tracks it). */
 function zeroGradientWeights(model: tf.LayersModel): Set<tf.LayerVariable> {
   const out = new Set<tf.LayerVariable>();
   for (const layer of model.layers) {
     if (layer.getClassName() !== "BatchNormalization") continue;
     const source = (layer.inboundNodes[0] as unknown as { inboundLayers: tf.layers.Layer[] }).inboundLayers[0];
-    if (source?.getClassName() !== "Dense" || source.weights.length < 2) continue;
+    if (!["Dense", "Conv2D"].includes(source?.getClassName() ?? "") || source.weights.length < 2) continue;
     out.add(source.weights[1]);
     out.add(layer.weights.find((w) => w.name.endsWith("moving_mean")) as tf.LayerVariable);
   }
   return out;
 }
 
-/** Train a fresh model with the op-based step and with the dense step, same seeds. */
-async function bothSteps(build: () => tf.LayersModel, options: Omit<FitOptions, "fastPath">): Promise<{ ops: Trained; dense: Trained }> {
+/** Train a fresh model with the op-based step and with the fused step, same seeds. */
+async function bothSteps(build: () => tf.LayersModel, options: Omit<FitOptions, "fastPath">, predictX: FitOptions["x"] = options.x): Promise<{ ops: Trained; dense: Trained }> {
   const run = async (fastPath: boolean): Promise<Trained> => {
     const model = build();
     const history = await fit(model, { ...options, fastPath, verbose: 0 });
     const zero = zeroGradientWeights(model);
     const weights = model.weights.map((w) => w.read().dataSync() as Float32Array);
-    const predicted = (await predictProba(model, options.x)).map((p) => p.indexOf(Math.max(...p)));
+    const predicted = (await predictProba(model, predictX)).map((p) => p.indexOf(Math.max(...p)));
     const result = { history, weights, noise: model.weights.map((w) => zero.has(w)), names: model.weights.map((w) => w.name), predicted };
     model.dispose();
     return result;
@@ -68,7 +71,7 @@ function assertClose(ops: Trained, dense: Trained, strictTolerance: number): voi
   });
 }
 
-test("fusion network: the dense step trains like the op-based step (losses, metrics, weights to rounding, same dropout)", async () => {
+test("fusion network: the fused step trains like the op-based step (losses, metrics, weights to rounding, same dropout)", async () => {
   const { x, y } = data(150, [12, 20], 1);
   const spec = getArchitecture("NetEngagementPOIFinal");
   const { ops, dense } = await bothSteps(() => buildModel(spec, { meta: 12, embedding: 20 }, { seed: 4, dropout: 0.3 }), {
@@ -81,7 +84,7 @@ test("fusion network: the dense step trains like the op-based step (losses, metr
     loss: { labelSmoothing: 0.05 },
   });
   assert.equal(ops.history.step, "ops");
-  assert.equal(dense.history.step, "dense");
+  assert.equal(dense.history.step, "fused");
   ops.history.records.forEach((r, i) => {
     const d = dense.history.records[i];
     assert.ok(Math.abs(r.trainLoss - d.trainLoss) < 1e-5, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${d.trainLoss}`);
@@ -91,7 +94,7 @@ test("fusion network: the dense step trains like the op-based step (losses, metr
   assertClose(ops, dense, 1e-5);
   const agree = ops.predicted.filter((p, i) => p === dense.predicted[i]).length;
   assert.ok(agree >= 148, `${agree}/150 predictions agree`);
-  // A different dropout seed changes the dense step's result: the masks are really drawn from the fit's seed.
+  // A different dropout seed changes the fused step's result: the masks are really drawn from the fit's seed.
   const other = buildModel(spec, { meta: 12, embedding: 20 }, { seed: 4, dropout: 0.3 });
   const h = await fit(other, { x, y, epochs: 3, batchSize: 32, seed: 3, verbose: 0, optimizer: { name: "adamw", lr: 1e-3, weightDecay: 1e-4 } });
   assert.notEqual(h.records[2].trainLoss.toFixed(6), dense.history.records[2].trainLoss.toFixed(6));
@@ -99,7 +102,7 @@ test("fusion network: the dense step trains like the op-based step (losses, metr
   tf.dispose(x);
 });
 
-test("gated fusion (sigmoid gates, Multiply, Add): the dense step trains like the op-based step", async () => {
+test("gated fusion (sigmoid gates, Multiply, Add): the fused step trains like the op-based step", async () => {
   const { x, y } = data(120, [12, 8, 20], 5);
   const spec = getArchitecture("FusionGated");
   const { ops, dense } = await bothSteps(() => buildModel(spec, { meta: 12, stats: 8, embedding: 20 }, { seed: 6, dropout: 0.3 }), {
@@ -111,7 +114,7 @@ test("gated fusion (sigmoid gates, Multiply, Add): the dense step trains like th
     optimizer: { name: "adam", lr: 1e-3 },
   });
   assert.equal(ops.history.step, "ops");
-  assert.equal(dense.history.step, "dense");
+  assert.equal(dense.history.step, "fused");
   ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-5, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
   assertClose(ops, dense, 1e-5);
   tf.dispose(x);
@@ -131,7 +134,7 @@ test("logits output, class weights, Adam with L2 and SGD with Nesterov momentum 
   for (const optimizer of [{ name: "adam" as const, lr: 1e-2, weightDecay: 1e-3 }, { name: "sgd" as const, lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }]) {
     for (const logits of [false, true]) {
       const { ops, dense } = await bothSteps(build(logits), { x, y: y.map((v) => (v === 2 && (v * 13) % 5 === 0 ? 1 : v)), epochs: 2, batchSize: 16, seed: 1, optimizer, classWeights: "balanced", loss: { labelSmoothing: 0.1 } });
-      assert.equal(dense.history.step, "dense");
+      assert.equal(dense.history.step, "fused");
       ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-5, `${optimizer.name} logits=${logits}: loss`));
       assertClose(ops, dense, 1e-4);
     }
@@ -139,7 +142,7 @@ test("logits output, class weights, Adam with L2 and SGD with Nesterov momentum 
   tf.dispose(x);
 });
 
-test("models or settings the dense step does not cover train with the op-based step", async () => {
+test("models or settings the fused step does not cover train with the op-based step", async () => {
   const { x, y } = data(40, [5], 4);
   const regularised = withSeed(1, () => {
     const model = tf.sequential();
@@ -158,5 +161,84 @@ test("models or settings the dense step does not cover train with the op-based s
   assert.equal((await fit(tanh, { x: x[0], y, epochs: 1, verbose: 0, fastPath: false })).step, "ops");
   regularised.dispose();
   tanh.dispose();
+  tf.dispose(x);
+});
+
+/** Images whose class shows as a brighter square in one of three places. */
+function images(n: number, size: number, channels: number, seed: number): { x: tf.Tensor4D; y: number[] } {
+  const rng = createRng(seed);
+  const y = Array.from({ length: n }, (_, i) => (i * 5) % 3);
+  const values = new Float32Array(n * size * size * channels);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < size * size; p++) {
+      const [row, col] = [Math.floor(p / size), p % size];
+      const inSquare = Math.floor(row / (size / 3)) === y[i] && col < size / 2;
+      for (let c = 0; c < channels; c++) values[(i * size * size + p) * channels + c] = rng.normal() * 0.5 + (inSquare ? 1 : 0);
+    }
+  }
+  return { x: tf.tensor4d(values, [n, size, size, channels]), y };
+}
+
+test("native kernels build here (a C compiler and Node's headers are part of the install)", () => {
+  const status = nativeKernelStatus();
+  assert.ok(status.kernels, `native training kernels: ${status.detail}`);
+  assert.ok(status.kernels.threads() >= 1);
+});
+
+test("small CNN (conv → batch norm → relu → max pool → conv relu → global average → dense): the fused step trains like the op-based step", async () => {
+  const { x, y } = images(40, 12, 3, 7);
+  const build = () =>
+    withSeed(3, () => {
+      const input = tf.input({ shape: [12, 12, 3] });
+      let h = conv2d({ filters: 8, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
+      h = batchNormalization().apply(h) as tf.SymbolicTensor;
+      h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
+      h = conv2d({ filters: 12, kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor });
+    });
+  const { ops, dense } = await bothSteps(build, { x, y, epochs: 3, batchSize: 16, seed: 2, optimizer: { name: "adam", lr: 1e-2 } });
+  assert.equal(ops.history.step, "ops");
+  assert.equal(dense.history.step, "fused");
+  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
+  assertClose(ops, dense, 2e-4);
+  assert.ok(dense.history.records[2].trainLoss < dense.history.records[0].trainLoss, "the loss falls");
+  tf.dispose(x);
+});
+
+test("strided and valid-padded convolutions, 3×3 max pools with stride 2 and same padding, flatten, logits: fused = ops", async () => {
+  const { x, y } = images(24, 13, 2, 9);
+  const build = () =>
+    withSeed(4, () => {
+      const model = tf.sequential();
+      model.add(tf.layers.conv2d({ inputShape: [13, 13, 2], filters: 5, kernelSize: [3, 2], strides: [2, 1], padding: "same", activation: "relu" }));
+      model.add(tf.layers.conv2d({ filters: 17, kernelSize: 3, padding: "valid", useBias: false }));
+      model.add(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: "same" }));
+      model.add(tf.layers.flatten());
+      model.add(tf.layers.dense({ units: 3 }));
+      return model;
+    });
+  const { ops, dense } = await bothSteps(build, { x, y, epochs: 2, batchSize: 10, seed: 1, optimizer: { name: "sgd", lr: 0.05, momentum: 0.9 } });
+  assert.equal(dense.history.step, "fused");
+  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
+  assertClose(ops, dense, 1e-4);
+  tf.dispose(x);
+});
+
+test("the classifier's pixel branch from a BatchSource (images made per batch): fused = ops, same dropout", async () => {
+  const { x, y } = images(30, 12, 1, 11);
+  const source: BatchSource = {
+    size: 30,
+    batch: (indices) => tf.tidy(() => tf.gather(x, tf.tensor1d(Int32Array.from(indices), "int32")).mul(1.5)),
+  };
+  const build = () => buildClassifier({ numClasses: 3, image: { kind: "pixels", size: 12, channels: 1, filters: [4, 6], units: [8] }, seed: 5, dropout: 0.25 });
+  // SGD: a convolution channel that stays active everywhere feeds the Dense → BatchNorm block a constant, so its
+  // bias has a gradient of exactly 0 in exact arithmetic, which Adam would scale from rounding noise up to ±lr.
+  const { ops, dense } = await bothSteps(build, { x: source, y, epochs: 3, batchSize: 8, seed: 6, optimizer: { name: "sgd", lr: 0.05, momentum: 0.9, weightDecay: 1e-3 } }, x.mul(1.5));
+  assert.equal(ops.history.step, "ops");
+  assert.equal(dense.history.step, "fused");
+  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
+  assertClose(ops, dense, 2e-4);
   tf.dispose(x);
 });

@@ -1,13 +1,16 @@
 /**
- * Training steps for small dense networks without per-op overhead: the fit loop's fast path.
+ * Training steps without per-op overhead: the fit loop's fast path for small dense and convolutional networks.
  *
  * The fusion networks (Dense → BatchNorm → ReLU → Dropout blocks, Concatenate, a softmax head) are tiny: a batch
  * of 32 is about a million multiply-adds, so with TensorFlow.js ops a step is dominated by dispatching ~400 small
- * ops (forward, tape, gradients, one optimiser update per variable) rather than by arithmetic. Here the whole step —
- * forward in training mode, backward, the optimiser update — runs as plain loops over Float32Arrays (the matrix
- * products in WebAssembly SIMD), with the weights, BatchNorm moving statistics and optimiser moments kept outside
- * tfjs during an epoch and written back to the model's variables at its end (before validation and callbacks see
- * the model).
+ * ops (forward, tape, gradients, one optimiser update per variable) rather than by arithmetic. Small CNNs pay the
+ * same dispatch (~240 kernels a step) on top of convolutions that WebAssembly runs at a third of the CPU's speed.
+ * Here the whole step — forward in training mode, backward, the optimiser update — runs as loops over
+ * Float32Arrays: matrix products of dense layers in WebAssembly SIMD (lib/util/gemm), convolutions, pooling and
+ * the batch norms of images in the native kernels of lib/engine/native (compiled on first use; without them a
+ * network with convolutions keeps the op-based step). Weights, BatchNorm moving statistics and optimiser moments
+ * are kept outside tfjs during an epoch and written back to the model's variables at its end (before validation
+ * and callbacks see the model).
  *
  * The arithmetic is the same as the TensorFlow.js path (fit.ts' generic step), operation for operation:
  * - dropout masks are drawn exactly as tf.dropout draws them (one `Math.random()` per Dropout layer, in
@@ -17,19 +20,21 @@
  * - the loss is lib/train's categorical cross-entropy (label smoothing, sample weights, probabilities normalised and
  *   clipped to [1e-7, 1 − 1e-7], or log-softmax of logits) with the gradient of that exact chain;
  * - the optimisers (Adam, AdamW, SGD) repeat optimizers.ts' float32 operation sequence (Math.fround per op).
- * Matrix products run in float32 WebAssembly SIMD (lib/util/gemm, summing in another order than XNNPACK)
- * and batch statistics accumulate in float64, so results agree with the op-based path to float32 rounding per step
+ * Matrix products and convolutions sum in another order than XNNPACK (and with fused multiply-adds natively), and
+ * batch statistics accumulate in float64, so results agree with the op-based path to float32 rounding per step
  * (tested), not bit for bit.
  *
- * Supported layers: InputLayer, Dense (linear / relu; softmax as the last layer), BatchNormalization (over the
- * features of a rank-2 input), Activation (linear / relu / sigmoid; softmax last), Dropout, Concatenate (last axis),
- * Multiply and Add (element-wise, as the gated fusion uses them); no regularisers or constraints; one output; every
- * weight trainable. Anything else: `compileDenseSteps` returns
- * null and fit uses the op-based step.
+ * Supported layers: InputLayer; Dense (linear / relu; softmax as the last layer) on [batch, features];
+ * BatchNormalization over the last axis; Activation (linear / relu / sigmoid; softmax last); Dropout; Concatenate
+ * (last axis of [batch, features]); Multiply and Add (element-wise, as the gated fusion uses them); and with the
+ * native kernels Conv2D (channels last, linear / relu, any kernel size and stride, same / valid padding),
+ * MaxPooling2D, GlobalAveragePooling2D and Flatten. No regularisers or constraints; one output; every weight
+ * trainable. Anything else: `compileFusedSteps` returns the reason and fit uses the op-based step.
  */
 import * as tf from "@tensorflow/tfjs";
 import { gemmArrays } from "../util/gemm";
 import type { Rng } from "../util/random";
+import { trainKernels, type TrainKernels } from "../engine/native";
 import type { OptimizerSpec, TrainOptimizer } from "./optimizers";
 
 const f = Math.fround;
@@ -54,16 +59,22 @@ interface Param {
   kernel: boolean;
 }
 
-interface Tensor2 {
-  /** Row-major [rows, width]; sized for the largest batch. */
+interface Slot {
+  /** Row-major [rows, ...shape] (NHWC for images); sized for the largest batch. */
   data: Float32Array;
+  /** One row's shape: [features] or [height, width, channels]. */
+  shape: number[];
+  /** Values per row (the product of shape). */
   width: number;
 }
 
 type Op =
   | { kind: "dense"; input: number; output: number; kernel: Param; bias: Param | null; relu: boolean }
-  | { kind: "batchnorm"; input: number; output: number; gamma: Param | null; beta: Param | null; movingMean: Param; movingVariance: Param; epsilon: number; momentum: number; xhat: Float32Array; invStd: Float64Array }
+  | { kind: "batchnorm"; input: number; output: number; gamma: Param | null; beta: Param | null; movingMean: Param; movingVariance: Param; epsilon: number; momentum: number; xhat: Float32Array; invStd: Float64Array; channels: number; pixels: number }
   | { kind: "relu"; input: number; output: number }
+  | { kind: "conv"; input: number; output: number; kernel: Param; bias: Param | null; dims: Int32Array }
+  | { kind: "maxpool"; input: number; output: number; dims: Int32Array; argmax: Int32Array }
+  | { kind: "gap"; input: number; output: number; pixels: number; channels: number }
   | { kind: "dropout"; input: number; output: number; rate: number; multiplier: Float32Array }
   | { kind: "concat"; inputs: number[]; output: number }
   | { kind: "sigmoid"; input: number; output: number }
@@ -77,22 +88,26 @@ interface SymbolicLike {
   shape: Array<number | null>;
 }
 
-export interface DenseStepResult {
+export interface FusedStepResult {
   /** Mean loss of the batch (sample weights applied, as the op-based step). */
   loss: number;
   /** argmax of the model's output per row. */
   predicted: Int32Array;
 }
 
-export interface DenseSteps {
+/** A step's batch: rows of the inputs given to compileFusedSteps, or the batch's own inputs (a BatchSource's). */
+export type FusedBatch = { rows: readonly number[] } | { inputs: readonly Float32Array[]; size: number };
+
+export interface FusedSteps {
   /** Copy the model's weights (and moving statistics) into the step's arrays: call before training resumes. */
   load(): void;
   /** Write the step's weights back into the model's variables. */
   store(): void;
-  /** One training step on `rows` (indices into the inputs given to compileDenseSteps). */
-  step(rows: readonly number[], targets: Float32Array, sampleWeights: Float32Array | null, dropoutRng: Rng): DenseStepResult;
-  /** Free nothing but the references (all memory is JS). */
+  /** One training step on a batch. */
+  step(batch: FusedBatch, targets: Float32Array, sampleWeights: Float32Array | null, dropoutRng: Rng): FusedStepResult;
   readonly parameterCount: number;
+  /** Whether the step runs native kernels (a network with convolutions). */
+  readonly native: boolean;
 }
 
 /**
@@ -144,38 +159,57 @@ function makeParam(weight: LayerWeight): Param {
   return { weight, value: new Float32Array(size), grad: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size), kernel: weight.shape.length >= 2 };
 }
 
+/** A Conv2D / pooling window's leading padding (tfjs' "same": half the total, the extra one at the end). */
+function leadingPad(padding: string, input: number, output: number, stride: number, window: number, dilation: number): number {
+  if (padding === "valid") return 0;
+  return Math.floor(Math.max((output - 1) * stride + (window - 1) * dilation + 1 - input, 0) / 2);
+}
+
+function pair(value: unknown, fallback: number): [number, number] {
+  if (value == null) return [fallback, fallback];
+  return Array.isArray(value) ? [value[0] as number, (value[1] ?? value[0]) as number] : [value as number, value as number];
+}
+
 /**
- * The fast training step for `model` on `inputs` (one Float32Array per model input, row-major), or null with the
- * reason when the model has a layer or setting it does not support.
+ * The fast training step for `model`, or the reason it does not apply. `inputs` (one Float32Array per model input,
+ * row-major) are what `{ rows }` batches index; null when every batch brings its own inputs.
  */
-export function compileDenseSteps(
+export function compileFusedSteps(
   model: tf.LayersModel,
-  inputs: readonly Float32Array[],
+  inputs: readonly Float32Array[] | null,
   options: { maxBatch: number; fromLogits: boolean; optimizer: TrainOptimizer },
-): DenseSteps | { unsupported: string } {
+): FusedSteps | { unsupported: string } {
   if (model.outputs.length !== 1) return { unsupported: "more than one output" };
   if (!["adam", "adamw", "sgd"].includes(options.optimizer.spec.name)) return { unsupported: `optimizer ${options.optimizer.spec.name}` };
   const feeds = new Set(model.inputs.map((t) => t.name));
   const order = executionOrder(model.outputs[0] as unknown as SymbolicLike, feeds);
   const batch = options.maxBatch;
-  const tensors: Tensor2[] = [];
+  const tensors: Slot[] = [];
   const slot = new Map<string, number>();
-  const widthOf = (t: SymbolicLike): number => {
-    if (t.shape.length !== 2 || typeof t.shape[1] !== "number") throw new Error("rank");
-    return t.shape[1];
+  /** One row's shape, or null when some dimension is unknown. */
+  const rowShape = (t: SymbolicLike): number[] | null => {
+    const shape = t.shape.slice(1);
+    return shape.every((d): d is number => typeof d === "number") ? shape : null;
   };
-  const newTensor = (width: number): number => {
-    tensors.push({ data: new Float32Array(batch * width), width });
+  const newTensor = (shape: number[]): number => {
+    const width = shape.reduce((a, b) => a * b, 1);
+    tensors.push({ data: new Float32Array(batch * width), shape, width });
     return tensors.length - 1;
+  };
+  let native: TrainKernels | null = null;
+  const needNative = (layer: string): string | null => {
+    native = native ?? trainKernels();
+    return native ? null : `${layer} needs the native kernels (lib/engine/native: no C compiler, or POI_NATIVE=0)`;
   };
   const modelInputs: number[] = [];
   for (let i = 0; i < model.inputs.length; i++) {
     const t = model.inputs[i] as unknown as SymbolicLike;
-    if (t.shape.length !== 2 || typeof t.shape[1] !== "number") return { unsupported: `input ${t.name} is not [batch, features]` };
-    const id = newTensor(t.shape[1]);
+    const shape = rowShape(t);
+    if (!shape || (shape.length !== 1 && shape.length !== 3)) return { unsupported: `input ${t.name} is not [batch, features] or [batch, height, width, channels]` };
+    const id = newTensor(shape);
     slot.set(t.name, id);
     modelInputs.push(id);
-    if (inputs[i].length % t.shape[1] !== 0) return { unsupported: `input ${i} size` };
+    if (inputs && inputs[i].length % tensors[id].width !== 0) return { unsupported: `input ${i} size` };
   }
   const ops: Op[] = [];
   const params: Param[] = [];
@@ -188,46 +222,95 @@ export function compileDenseSteps(
     if (className === "InputLayer") continue;
     const reason = unsupported(layer);
     if (reason) return { unsupported: reason };
-    if (t.shape.length !== 2 || typeof t.shape[1] !== "number") return { unsupported: `${layer.name}: output is not [batch, features]` };
+    const shape = rowShape(t);
+    if (!shape || (shape.length !== 1 && shape.length !== 3)) return { unsupported: `${layer.name}: output is not [batch, features] or [batch, height, width, channels]` };
     if (t.inputs.some((i) => !slot.has(i.name))) return { unsupported: `${layer.name}: input not computed` };
     const config = configOf(layer);
     const isOutput = t.name === outputName;
     const inputIds = t.inputs.map((i) => slot.get(i.name) as number);
-    const width = widthOf(t);
+    // The layer's view of its input (a Flatten's output shares its input's array and reads as [features]).
+    const inputShape = rowShape(t.inputs[0]) ?? tensors[inputIds[0]].shape;
+    const spatial = inputShape.length === 3;
     let activation = (config.activation as string | undefined) ?? "linear";
-    if (className === "Dense" || className === "Activation") {
-      if (activation === "softmax" && isOutput) {
+    if (className === "Dense" || className === "Activation" || className === "Conv2D") {
+      if (activation === "softmax" && isOutput && shape.length === 1) {
         finalActivation = "softmax";
         activation = "linear";
       }
       const allowed = className === "Activation" ? ["linear", "relu", "sigmoid"] : ["linear", "relu"];
       if (!allowed.includes(activation)) return { unsupported: `${layer.name}: activation ${activation}` };
     }
+    if (spatial || shape.length === 3) {
+      const missing = needNative(layer.name);
+      if (missing) return { unsupported: missing };
+      if (config.dataFormat != null && config.dataFormat !== "channelsLast") return { unsupported: `${layer.name}: ${String(config.dataFormat)}` };
+    }
     const weights = layer.weights as unknown as LayerWeight[];
     if (className === "Dense") {
-      if (t.inputs.length !== 1) return { unsupported: `${layer.name}: inputs` };
+      if (t.inputs.length !== 1 || spatial) return { unsupported: `${layer.name}: a Dense layer needs one [batch, features] input` };
       const kernel = makeParam(weights[0]);
       const bias = config.useBias ? makeParam(weights[1]) : null;
       params.push(kernel, ...(bias ? [bias] : []));
-      const output = newTensor(width);
+      const output = newTensor(shape);
       ops.push({ kind: "dense", input: inputIds[0], output, kernel, bias, relu: activation === "relu" });
       slot.set(t.name, output);
+    } else if (className === "Conv2D") {
+      if (!spatial || shape.length !== 3) return { unsupported: `${layer.name}: input or output not [batch, height, width, channels]` };
+      const [kh, kw] = pair(config.kernelSize, 1);
+      const [sh, sw] = pair(config.strides, 1);
+      const [dh, dw] = pair(config.dilationRate, 1);
+      // tfjs has no gradient for dilated convolutions, so the op-based step (the reference) cannot train them either.
+      if (dh !== 1 || dw !== 1) return { unsupported: `${layer.name}: dilation ${dh}×${dw}` };
+      const padding = config.padding as string;
+      if (padding !== "same" && padding !== "valid") return { unsupported: `${layer.name}: padding ${padding}` };
+      const [h, w, cin] = inputShape;
+      const [oh, ow, cout] = shape;
+      const kernel = makeParam(weights[0]);
+      const bias = config.useBias ? makeParam(weights[1]) : null;
+      params.push(kernel, ...(bias ? [bias] : []));
+      const output = newTensor(shape);
+      const dims = Int32Array.from([0, h, w, cin, oh, ow, cout, kh, kw, sh, sw, leadingPad(padding, h, oh, sh, kh, dh), leadingPad(padding, w, ow, sw, kw, dw), dh, dw, activation === "relu" ? 1 : 0]);
+      ops.push({ kind: "conv", input: inputIds[0], output, kernel, bias, dims });
+      slot.set(t.name, output);
+    } else if (className === "MaxPooling2D") {
+      if (!spatial || shape.length !== 3) return { unsupported: `${layer.name}: input or output not [batch, height, width, channels]` };
+      const [ph, pw] = pair(config.poolSize, 2);
+      const [sh, sw] = pair(config.strides ?? config.poolSize, 2);
+      const padding = config.padding as string;
+      if (padding !== "same" && padding !== "valid") return { unsupported: `${layer.name}: padding ${padding}` };
+      const [h, w, c] = inputShape;
+      const [oh, ow] = shape;
+      const output = newTensor(shape);
+      const dims = Int32Array.from([0, h, w, c, oh, ow, ph, pw, sh, sw, leadingPad(padding, h, oh, sh, ph, 1), leadingPad(padding, w, ow, sw, pw, 1)]);
+      ops.push({ kind: "maxpool", input: inputIds[0], output, dims, argmax: new Int32Array(batch * tensors[output].width) });
+      slot.set(t.name, output);
+    } else if (className === "GlobalAveragePooling2D") {
+      if (!spatial) return { unsupported: `${layer.name}: input not [batch, height, width, channels]` };
+      const output = newTensor([inputShape[2]]);
+      ops.push({ kind: "gap", input: inputIds[0], output, pixels: inputShape[0] * inputShape[1], channels: inputShape[2] });
+      slot.set(t.name, output);
+    } else if (className === "Flatten") {
+      // Row-major NHWC rows are already flat: the flattened tensor is the same array.
+      slot.set(t.name, inputIds[0]);
     } else if (className === "Activation") {
       if (activation === "relu" || activation === "sigmoid") {
-        const output = newTensor(width);
+        const output = newTensor(shape);
         ops.push({ kind: activation, input: inputIds[0], output });
         slot.set(t.name, output);
       } else slot.set(t.name, inputIds[0]);
     } else if (className === "BatchNormalization") {
       const axis = config.axis as number | number[];
-      if (!(axis === -1 || axis === 1 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 1)))) return { unsupported: `${layer.name}: axis ${String(axis)}` };
+      const last = inputShape.length;
+      const axes = Array.isArray(axis) ? axis : [axis];
+      if (!(axes.length === 1 && (axes[0] === -1 || axes[0] === last))) return { unsupported: `${layer.name}: axis ${String(axis)}` };
       let w = 0;
       const gamma = config.scale ? makeParam(weights[w++]) : null;
       const beta = config.center ? makeParam(weights[w++]) : null;
       const movingMean = makeParam(weights[w++]);
       const movingVariance = makeParam(weights[w++]);
       params.push(...[gamma, beta].filter((p): p is Param => p !== null));
-      const output = newTensor(width);
+      const output = newTensor(shape);
+      const channels = shape[shape.length - 1];
       ops.push({
         kind: "batchnorm",
         input: inputIds[0],
@@ -238,28 +321,32 @@ export function compileDenseSteps(
         movingVariance,
         epsilon: config.epsilon as number,
         momentum: config.momentum as number,
-        xhat: new Float32Array(batch * width),
-        invStd: new Float64Array(width),
+        xhat: new Float32Array(batch * tensors[output].width),
+        invStd: new Float64Array(channels),
+        channels,
+        pixels: tensors[output].width / channels,
       });
       slot.set(t.name, output);
     } else if (className === "Dropout") {
       const rate = config.rate as number;
       if (config.noiseShape != null || config.seed != null) return { unsupported: `${layer.name}: noiseShape/seed` };
       if (rate > 0 && rate < 1) {
-        const output = newTensor(width);
-        ops.push({ kind: "dropout", input: inputIds[0], output, rate, multiplier: new Float32Array(batch * width) });
+        const output = newTensor(shape);
+        ops.push({ kind: "dropout", input: inputIds[0], output, rate, multiplier: new Float32Array(batch * tensors[output].width) });
         slot.set(t.name, output);
       } else if (rate === 0) slot.set(t.name, inputIds[0]);
       else return { unsupported: `${layer.name}: rate ${rate}` };
     } else if (className === "Concatenate") {
       const axis = config.axis as number;
       if (axis !== -1 && axis !== 1) return { unsupported: `${layer.name}: axis ${axis}` };
-      const output = newTensor(width);
+      if (shape.length !== 1 || t.inputs.some((i) => rowShape(i)?.length !== 1)) return { unsupported: `${layer.name}: concatenates images` };
+      const output = newTensor(shape);
       ops.push({ kind: "concat", inputs: inputIds, output });
       slot.set(t.name, output);
     } else if (className === "Multiply" || className === "Add") {
+      const width = shape.reduce((a, b) => a * b, 1);
       if (inputIds.some((id) => tensors[id].width !== width)) return { unsupported: `${layer.name}: inputs of other widths (broadcasting)` };
-      const output = newTensor(width);
+      const output = newTensor(shape);
       ops.push({ kind: className === "Multiply" ? "multiply" : "add", inputs: inputIds, output });
       slot.set(t.name, output);
     } else return { unsupported: `layer ${layer.name} (${className})` };
@@ -274,11 +361,13 @@ export function compileDenseSteps(
 
   // Matrix products run in WebAssembly SIMD (lib/util/gemm) on arrays in its memory: every tensor, its
   // gradient, the dense kernels and their gradients, and a scratch for a transposed kernel.
+  // The model inputs' gradients are never computed: no room for them.
+  const isInput = new Set(modelInputs);
   const dense = ops.filter((op): op is Extract<Op, { kind: "dense" }> => op.kind === "dense");
   const largestKernel = Math.max(0, ...dense.map((op) => op.kernel.value.length));
   const gemm = gemmArrays([
     ...tensors.map((t) => t.data.length),
-    ...tensors.map((t) => t.data.length),
+    ...tensors.map((t, id) => (isInput.has(id) ? 0 : t.data.length)),
     ...dense.flatMap((op) => [op.kernel.value.length, op.kernel.value.length]),
     largestKernel,
   ]);
@@ -290,7 +379,9 @@ export function compileDenseSteps(
     op.kernel.grad = arrays.shift()!;
   }
   const transposedKernel = arrays.shift()!;
-  const isInput = new Set(modelInputs);
+  const kernels = native as TrainKernels | null;
+  /** Whether a slot holds images (computed by the native kernels). */
+  const isImage = (id: number): boolean => tensors[id].shape.length === 3;
   const classes = tensors[outputSlot].width;
   const probabilities = new Float64Array(batch * classes);
   const optimizer = options.optimizer;
@@ -388,11 +479,23 @@ export function compileDenseSteps(
   function forward(n: number, dropoutRng: Rng): void {
     for (const op of ops) {
       if (op.kind === "dense") denseForward(op, n);
-      else if (op.kind === "batchnorm") batchNormForward(op, n);
-      else if (op.kind === "relu") {
+      else if (op.kind === "conv") {
+        op.dims[0] = n;
+        kernels!.conv2dForward(tensors[op.input].data, op.kernel.value, op.bias ? op.bias.value : null, tensors[op.output].data, op.dims);
+      } else if (op.kind === "maxpool") {
+        op.dims[0] = n;
+        kernels!.maxPoolForward(tensors[op.input].data, tensors[op.output].data, op.argmax, op.dims);
+      } else if (op.kind === "gap") kernels!.globalAvgPoolForward(tensors[op.input].data, tensors[op.output].data, n, op.pixels, op.channels);
+      else if (op.kind === "batchnorm") {
+        if (op.pixels > 1) {
+          const { gamma, beta } = op;
+          kernels!.batchNormForward(tensors[op.input].data, tensors[op.output].data, op.xhat, op.invStd, gamma ? gamma.value : null, beta ? beta.value : null, op.movingMean.value, op.movingVariance.value, n * op.pixels, op.channels, op.epsilon, op.momentum);
+        } else batchNormForward(op, n);
+      } else if (op.kind === "relu") {
         const x = tensors[op.input].data;
         const y = tensors[op.output].data;
-        for (let e = 0; e < n * tensors[op.input].width; e++) y[e] = x[e] > 0 ? x[e] : 0;
+        if (isImage(op.input)) kernels!.reluForward(x, y, n * tensors[op.input].width);
+        else for (let e = 0; e < n * tensors[op.input].width; e++) y[e] = x[e] > 0 ? x[e] : 0;
       } else if (op.kind === "dropout") {
         const width = tensors[op.input].width;
         const size = n * width;
@@ -439,14 +542,27 @@ export function compileDenseSteps(
   function backward(n: number): void {
     for (let o = ops.length - 1; o >= 0; o--) {
       const op = ops[o];
+      const dx = "input" in op && !isInput.has(op.input) ? grads[op.input] : null;
       if (op.kind === "dense") denseBackward(op, n);
-      else if (op.kind === "batchnorm") batchNormBackward(op, n);
-      else if (op.kind === "relu") {
-        if (isInput.has(op.input)) continue;
+      else if (op.kind === "conv") {
+        op.dims[0] = n;
+        kernels!.conv2dBackward(tensors[op.input].data, op.kernel.value, tensors[op.output].data, grads[op.output], op.kernel.grad, op.bias ? op.bias.grad : null, dx, op.dims);
+      } else if (op.kind === "maxpool") {
+        op.dims[0] = n;
+        if (dx) kernels!.maxPoolBackward(grads[op.output], op.argmax, dx, op.dims);
+      } else if (op.kind === "gap") {
+        if (dx) kernels!.globalAvgPoolBackward(grads[op.output], dx, n, op.pixels, op.channels);
+      } else if (op.kind === "batchnorm") {
+        if (op.pixels > 1) {
+          const { gamma, beta } = op;
+          kernels!.batchNormBackward(grads[op.output], op.xhat, op.invStd, gamma ? gamma.value : null, gamma ? gamma.grad : null, beta ? beta.grad : null, dx, n * op.pixels, op.channels);
+        } else batchNormBackward(op, n);
+      } else if (op.kind === "relu") {
+        if (!dx) continue;
         const x = tensors[op.input].data;
         const dy = grads[op.output];
-        const dx = grads[op.input];
-        for (let e = 0; e < n * tensors[op.input].width; e++) if (x[e] > 0) dx[e] += dy[e];
+        if (isImage(op.input)) kernels!.reluBackward(x, dy, dx, n * tensors[op.input].width);
+        else for (let e = 0; e < n * tensors[op.input].width; e++) if (x[e] > 0) dx[e] += dy[e];
       } else if (op.kind === "dropout") {
         if (isInput.has(op.input)) continue;
         const dy = grads[op.output];
@@ -629,16 +745,28 @@ export function compileDenseSteps(
         t.dispose();
       }
     },
-    step(rows, targets, sampleWeights, dropoutRng) {
-      const n = rows.length;
-      if (n > batch) throw new Error(`dense steps: batch of ${n} rows, compiled for ${batch}`);
+    native: kernels !== null,
+    step(given, targets, sampleWeights, dropoutRng) {
+      const n = "rows" in given ? given.rows.length : given.size;
+      if (n > batch) throw new Error(`fused steps: batch of ${n} rows, compiled for ${batch}`);
       modelInputs.forEach((id, i) => {
         const t = tensors[id];
+        if ("inputs" in given) {
+          if (given.inputs[i].length < n * t.width) throw new Error(`fused steps: input ${i} has ${given.inputs[i].length} values, the batch needs ${n} × ${t.width}`);
+          t.data.set(given.inputs[i].subarray(0, n * t.width));
+          return;
+        }
+        if (!inputs) throw new Error("fused steps: compiled without inputs, so batches must bring theirs");
         const source = inputs[i];
-        for (let r = 0; r < n; r++) t.data.set(source.subarray(rows[r] * t.width, (rows[r] + 1) * t.width), r * t.width);
+        for (const [r, row] of given.rows.entries()) t.data.set(source.subarray(row * t.width, (row + 1) * t.width), r * t.width);
       });
       forward(n, dropoutRng);
-      for (const g of grads) g.fill(0);
+      grads.forEach((g, id) => {
+        if (isInput.has(id)) return;
+        const size = n * tensors[id].width;
+        if (kernels && isImage(id)) kernels.fillZero(g, size);
+        else g.fill(0, 0, size);
+      });
       const predicted = predictedBuffer.subarray(0, n);
       const loss = lossAndGradient(n, targets, sampleWeights, predicted);
       backward(n);
