@@ -144,6 +144,7 @@ export const WORKLOADS: Workload[] = [
       const labels = seededLabels(n, 3, 5);
       const values = await lossAndGradients(model, x, labels);
       const y = tf.oneHot(tf.tensor1d(labels, "int32"), 3);
+      model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
       const history = await model.fit(x, y, { epochs: 1, batchSize: n / 2, shuffle: false, verbose: 0 });
       values.fitLoss = Float32Array.from(history.history.loss as number[]);
       tf.dispose([x, y]);

@@ -3,8 +3,9 @@
  * - `fit(model, { x, y, validation, epochs, batchSize, optimizer, loss, classWeights, callbacks, seed })`
  *   → `History` of per-epoch `{ epoch, trainLoss, trainAcc, trainF1Macro, valLoss, valAcc, valF1Macro, lr, seconds }`;
  *   `evaluate`, `predictProba`; `withSeed(seed, () => buildModel())` for repeatable initial weights;
- *   small dense networks (the fusion MLPs) train with a JS step instead of TensorFlow.js ops (dense-steps.ts; same
- *   arithmetic and dropout masks, ~10× less time per step; `fastPath: false` turns it off, `History.step` says which ran);
+ *   small dense networks (the fusion MLPs) and small CNNs train with a fused step instead of TensorFlow.js ops
+ *   (fused-steps.ts; the CNNs' convolutions on lib/engine/native's kernels; same arithmetic and dropout masks, 3–10×
+ *   less time per step; `fastPath: false` turns it off, `History.step` says which ran);
  * - optimisers `createOptimizer({ name: "adam" | "adamw" | "sgd", lr, weightDecay, momentum })`;
  * - callbacks `earlyStopping`, `reduceLROnPlateau`, `cosineSchedule`, `oneCycleSchedule`,
  *   `modelCheckpoint` (atomic model.json + weights under outputs/checkpoints), `progressLogger`;

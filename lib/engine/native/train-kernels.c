@@ -7,12 +7,13 @@
  * with the AVX2/AVX-512 FMA units that PyTorch's oneDNN uses. Where no compiler is found the training step falls
  * back to TensorFlow.js ops (nothing here is required).
  *
- * Layout: tensors are NHWC float32, convolution kernels [kh, kw, cin, cout] (tfjs-layers' Conv2D). Every
- * convolution is an im2col tile of CHUNK output pixels times the kernel: forward C = col·W, weight gradient
- * dW += colᵀ·dY (a column of ones in col gives the bias gradient in the same product), input gradient
- * dcol = dY·Wᵀ scattered back (col2im). The products run in a register-blocked kernel over 16-float vectors
- * (GCC vector extensions: one AVX-512 register, two AVX2 ones), spread over OpenMP threads by output chunks
- * (forward) or images (backward: each thread owns its images' input gradient and sums its own weight gradient).
+ * Layout: tensors are NHWC float32, convolution kernels [kh, kw, cin, cout] (tfjs-layers' Conv2D). Each image is
+ * first copied into a zero-padded buffer, so that the convolutions read their windows without bounds checks or an
+ * im2col copy: forward, MR output pixels × 16–32 channels accumulate in registers over the kernel's taps; the filter
+ * gradient, MR taps × 16–32 channels accumulate over the image's pixels; the input gradient is dY·Wᵀ per tile of
+ * CHUNK pixels, scattered into the padded buffer (col2im). The loops run over 16-float vectors (GCC vector
+ * extensions: one AVX-512 register, two AVX2 ones), one image per OpenMP thread (a thread owns its images' input
+ * gradient and sums its own filter gradient).
  *
  * Gradients of inputs are accumulated (dx +=), as the step's other ops do; weight gradients are overwritten.
  */
@@ -36,7 +37,7 @@ typedef float vf __attribute__((vector_size(64)));
 #else
 #define MR 4
 #endif
-/* Output pixels per im2col tile: a multiple of MR. */
+/* Pixels per tile of the input gradient's dY·Wᵀ: a multiple of MR. */
 #define CHUNK 64
 
 static inline vf vload(const float *p) {
@@ -47,6 +48,8 @@ static inline vf vload(const float *p) {
 static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
 static inline long round_up(long x, long m) { return (x + m - 1) / m * m; }
 static inline long min_long(long a, long b) { return a < b ? a : b; }
+
+static float *alloc_floats(long count) { return aligned_alloc(64, (size_t)round_up(count * (long)sizeof(float), 64)); }
 
 /*
  * C[MR × nv·16] (+)= A[MR × kc]·B[kc × nv·16]; A(i, k) = a[i·ars + k·acs], B row-major with row stride ldb.
@@ -91,82 +94,167 @@ typedef struct {
 } ConvDims;
 
 /*
- * Rows [0, rows) of an im2col tile for output pixels q0.. (q = (image·oh + oy)·ow + ox): row r holds the kh·kw·cin
- * input values under output pixel q0 + r (zero outside the image), then `ones` (1 or 0) at column K, zeros to kr.
- * Rows [rows, padded) are zero.
+ * One image's input, zero-padded so that every window of every output pixel — including the pixels up to the next
+ * multiple of MR in a row, computed and dropped — lies inside it: rows hp, columns wp.
  */
-static void im2col(const ConvDims *d, const float *x, long q0, long rows, long padded, float *col, long kr, float ones) {
-  const long K = d->kh * d->kw * d->cin;
-  const long per_image = d->oh * d->ow;
-  for (long r = 0; r < rows; r++) {
-    const long q = q0 + r;
-    const long img = q / per_image, rem = q % per_image;
-    const long oy = rem / d->ow, ox = rem % d->ow;
-    float *dst = col + r * kr;
-    for (long ky = 0; ky < d->kh; ky++) {
-      const long iy = oy * d->sh + ky * d->dh - d->pt;
-      for (long kx = 0; kx < d->kw; kx++) {
-        const long ix = ox * d->sw + kx * d->dw - d->pl;
-        float *out = dst + (ky * d->kw + kx) * d->cin;
-        if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w) {
-          for (long c = 0; c < d->cin; c++) out[c] = 0;
-        } else {
-          const float *src = x + ((img * d->h + iy) * d->w + ix) * d->cin;
-          for (long c = 0; c < d->cin; c++) out[c] = src[c];
-        }
-      }
-    }
-    dst[K] = ones;
-    for (long k = K + 1; k < kr; k++) dst[k] = 0;
-  }
-  if (padded > rows) memset(col + rows * kr, 0, (size_t)((padded - rows) * kr) * sizeof(float));
-}
+typedef struct {
+  long hp, wp, owr;
+} Padded;
 
-static float *alloc_floats(long count) {
-  float *p = aligned_alloc(64, (size_t)round_up(count * (long)sizeof(float), 64));
+static Padded padded_size(const ConvDims *d) {
+  Padded p;
+  p.owr = round_up(d->ow, MR);
+  p.hp = (d->oh - 1) * d->sh + (d->kh - 1) * d->dh + 1;
+  p.wp = (p.owr - 1) * d->sw + (d->kw - 1) * d->dw + 1;
   return p;
 }
 
-/* y = act(x ⊛ w + b). */
-static void conv_forward(const ConvDims *d, const float *x, const float *w, const float *bias, float *y) {
-  const long K = d->kh * d->kw * d->cin, kr = round_up(K + 1, MR), cop = round_up(d->cout, VW);
-  const long pixels = d->n * d->oh * d->ow, chunks = (pixels + CHUNK - 1) / CHUNK;
-  float *wp = alloc_floats(K * cop);
-  for (long k = 0; k < K; k++)
-    for (long co = 0; co < cop; co++) wp[k * cop + co] = co < d->cout ? w[k * d->cout + co] : 0;
-#pragma omp parallel
-  {
-    float *col = alloc_floats(CHUNK * kr), *out = alloc_floats(CHUNK * cop);
-#pragma omp for schedule(static)
-    for (long c = 0; c < chunks; c++) {
-      const long q0 = c * CHUNK, rows = min_long(CHUNK, pixels - q0), padded = round_up(rows, MR);
-      im2col(d, x, q0, rows, padded, col, kr, 0);
-      gemm(padded, cop, K, col, kr, 1, wp, cop, out, cop, 0);
-      for (long r = 0; r < rows; r++) {
-        float *yr = y + (q0 + r) * d->cout;
-        const float *o = out + r * cop;
-        for (long co = 0; co < d->cout; co++) {
-          float v = o[co] + (bias ? bias[co] : 0.0f);
-          if (d->relu && !(v > 0)) v = 0;
-          yr[co] = v;
+static void pad_image(const ConvDims *d, const Padded *p, const float *x, float *xp) {
+  for (long yy = 0; yy < p->hp; yy++) {
+    const long iy = yy - d->pt;
+    float *row = xp + yy * p->wp * d->cin;
+    if (iy < 0 || iy >= d->h) {
+      memset(row, 0, (size_t)(p->wp * d->cin) * sizeof(float));
+      continue;
+    }
+    for (long xx = 0; xx < p->wp; xx++) {
+      const long ix = xx - d->pl;
+      float *dst = row + xx * d->cin;
+      if (ix < 0 || ix >= d->w) {
+        for (long c = 0; c < d->cin; c++) dst[c] = 0;
+      } else {
+        const float *src = x + (iy * d->w + ix) * d->cin;
+        for (long c = 0; c < d->cin; c++) dst[c] = src[c];
+      }
+    }
+  }
+}
+
+/* Offset in a padded image of kernel tap k = (ky, kx, ci) from its window's corner. */
+static long *tap_offsets(const ConvDims *d, const Padded *p, long count) {
+  long *off = calloc((size_t)count, sizeof(long));
+  for (long ky = 0; ky < d->kh; ky++)
+    for (long kx = 0; kx < d->kw; kx++)
+      for (long ci = 0; ci < d->cin; ci++) off[(ky * d->kw + kx) * d->cin + ci] = (ky * d->dh * p->wp + kx * d->dw) * d->cin + ci;
+  return off;
+}
+
+typedef int32_t vi __attribute__((vector_size(64)));
+
+/* Outputs of MR pixels of one row (from column ox0) × nv·16 channels (from cb): direct convolution on the padded image. */
+static inline __attribute__((always_inline)) void conv_tile(int nv, const ConvDims *d, const Padded *p, const float *xp, const float *wp, const float *biasp, long cop, long oy, long ox0, long cb, float *y, long img) {
+  vf acc0[MR], acc1[MR];
+  const vf bias0 = vload(biasp + cb), bias1 = nv > 1 ? vload(biasp + cb + VW) : (vf){0};
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) {
+    acc0[r] = bias0;
+    acc1[r] = bias1;
+  }
+  const long step = d->sw * d->cin;
+  for (long ky = 0; ky < d->kh; ky++) {
+    for (long kx = 0; kx < d->kw; kx++) {
+      const float *a = xp + ((oy * d->sh + ky * d->dh) * p->wp + ox0 * d->sw + kx * d->dw) * d->cin;
+      const float *b = wp + (ky * d->kw + kx) * d->cin * cop + cb;
+      for (long ci = 0; ci < d->cin; ci++) {
+        const vf b0 = vload(b + ci * cop);
+        const vf b1 = nv > 1 ? vload(b + ci * cop + VW) : (vf){0};
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) {
+          const float av = a[r * step + ci];
+          acc0[r] += av * b0;
+          if (nv > 1) acc1[r] += av * b1;
         }
       }
     }
-    free(col);
-    free(out);
+  }
+  const long cout = d->cout;
+  for (int r = 0; r < MR && ox0 + r < d->ow; r++) {
+    float *out = y + ((img * d->oh + oy) * d->ow + ox0 + r) * cout + cb;
+    for (int v = 0; v < nv; v++) {
+      vf value = v == 0 ? acc0[r] : acc1[r];
+      if (d->relu) value = (vf)((vi)value & (value > 0));
+      const long left = cout - cb - v * VW;
+      if (left >= VW) vstore(out + v * VW, value);
+      else {
+        float lanes[VW];
+        vstore(lanes, value);
+        for (long e = 0; e < left; e++) out[v * VW + e] = lanes[e];
+      }
+    }
+  }
+}
+
+/* y = act(x ⊛ w + b), one image per thread. */
+static void conv_forward(const ConvDims *d, const float *x, const float *w, const float *bias, float *y) {
+  const long K = d->kh * d->kw * d->cin, cop = round_up(d->cout, VW);
+  const Padded p = padded_size(d);
+  float *wp = alloc_floats(K * cop), *biasp = alloc_floats(cop);
+  for (long k = 0; k < K; k++)
+    for (long co = 0; co < cop; co++) wp[k * cop + co] = co < d->cout ? w[k * d->cout + co] : 0;
+  for (long co = 0; co < cop; co++) biasp[co] = bias && co < d->cout ? bias[co] : 0;
+#pragma omp parallel
+  {
+    float *xp = alloc_floats(p.hp * p.wp * d->cin);
+#pragma omp for schedule(static)
+    for (long img = 0; img < d->n; img++) {
+      pad_image(d, &p, x + img * d->h * d->w * d->cin, xp);
+      for (long oy = 0; oy < d->oh; oy++) {
+        for (long ox0 = 0; ox0 < p.owr; ox0 += MR) {
+          long cb = 0;
+          for (; cb + 2 * VW <= cop; cb += 2 * VW) conv_tile(2, d, &p, xp, wp, biasp, cop, oy, ox0, cb, y, img);
+          if (cb < cop) conv_tile(1, d, &p, xp, wp, biasp, cop, oy, ox0, cb, y, img);
+        }
+      }
+    }
+    free(xp);
   }
   free(wp);
+  free(biasp);
+}
+
+/* acc[MR taps from k0][nv·16 channels from cb] += Σ over the image's pixels of x(pixel + tap) · dY'(pixel). */
+static inline __attribute__((always_inline)) void filter_grad_tile(int nv, const ConvDims *d, const Padded *p, const float *xp, const float *dyp, long cop, const long *off, long cb, float *acc, long ldc) {
+  vf acc0[MR], acc1[MR];
+  long o[MR];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) {
+    acc0[r] = vload(acc + r * ldc);
+    acc1[r] = nv > 1 ? vload(acc + r * ldc + VW) : (vf){0};
+    o[r] = off[r];
+  }
+  for (long oy = 0; oy < d->oh; oy++) {
+    const float *xrow = xp + oy * d->sh * p->wp * d->cin;
+    const float *grow = dyp + oy * d->ow * cop + cb;
+    for (long ox = 0; ox < d->ow; ox++) {
+      const float *xb = xrow + ox * d->sw * d->cin;
+      const vf g0 = vload(grow + ox * cop);
+      const vf g1 = nv > 1 ? vload(grow + ox * cop + VW) : (vf){0};
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; r++) {
+        const float av = xb[o[r]];
+        acc0[r] += av * g0;
+        if (nv > 1) acc1[r] += av * g1;
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) {
+    vstore(acc + r * ldc, acc0[r]);
+    if (nv > 1) vstore(acc + r * ldc + VW, acc1[r]);
+  }
 }
 
 /*
- * dw = Σ colᵀ·dY', db = Σ dY', dx += col2im(dY'·Wᵀ) (when dx is given), where dY' is dy masked by y > 0 for a
- * ReLU convolution.
+ * dw = Σ x ⋆ dY', db = Σ dY', dx += the transposed convolution of dY' (when dx is given), where dY' is dy masked
+ * by y > 0 for a ReLU convolution. One image per thread: each sums its own filter gradient and owns its images' dx.
  */
 static void conv_backward(const ConvDims *d, const float *x, const float *w, const float *y, const float *dy, float *dw, float *db, float *dx) {
-  const long K = d->kh * d->kw * d->cin, kr = round_up(K + 1, MR), cop = round_up(d->cout, VW), kp = round_up(K, VW);
+  const long K = d->kh * d->kw * d->cin, kr = round_up(K, MR), cop = round_up(d->cout, VW), kp = round_up(K, VW);
   const long per_image = d->oh * d->ow, chunks = (per_image + CHUNK - 1) / CHUNK;
+  const Padded p = padded_size(d);
   const int threads = omp_get_max_threads();
-  float *sums = calloc((size_t)(threads * kr * cop), sizeof(float));
+  float *sums = calloc((size_t)(threads * (kr + 1) * cop), sizeof(float));
+  long *off = tap_offsets(d, &p, kr);
   float *wt = NULL;
   if (dx) {
     wt = alloc_floats(cop * kp);
@@ -175,55 +263,77 @@ static void conv_backward(const ConvDims *d, const float *x, const float *w, con
   }
 #pragma omp parallel
   {
-    float *acc = sums + (long)omp_get_thread_num() * kr * cop;
-    float *col = alloc_floats(CHUNK * kr), *dyp = alloc_floats(CHUNK * cop), *dcol = dx ? alloc_floats(CHUNK * kp) : NULL;
+    float *acc = sums + (long)omp_get_thread_num() * (kr + 1) * cop;
+    float *bias_acc = acc + kr * cop;
+    // dY' rows up to a multiple of MR past the image's last pixel: the last input-gradient tile reads them (zero).
+    const long dyp_rows = round_up(per_image, MR);
+    float *xp = alloc_floats(p.hp * p.wp * d->cin), *dyp = alloc_floats(dyp_rows * cop);
+    memset(dyp + per_image * cop, 0, (size_t)((dyp_rows - per_image) * cop) * sizeof(float));
+    float *dxp = dx ? alloc_floats(p.hp * p.wp * d->cin) : NULL, *dcol = dx ? alloc_floats(CHUNK * kp) : NULL;
 #pragma omp for schedule(static)
     for (long img = 0; img < d->n; img++) {
-      for (long c = 0; c < chunks; c++) {
-        const long q0 = img * per_image + c * CHUNK, rows = min_long(CHUNK, per_image - c * CHUNK), padded = round_up(rows, MR);
-        im2col(d, x, q0, rows, padded, col, kr, 1);
-        for (long r = 0; r < padded; r++) {
-          float *g = dyp + r * cop;
-          if (r >= rows) {
-            memset(g, 0, (size_t)cop * sizeof(float));
-            continue;
-          }
-          const float *src = dy + (q0 + r) * d->cout, *yr = y + (q0 + r) * d->cout;
-          for (long co = 0; co < cop; co++) g[co] = co < d->cout && (!d->relu || yr[co] > 0) ? src[co] : 0;
+      pad_image(d, &p, x + img * d->h * d->w * d->cin, xp);
+      const float *dyi = dy + img * per_image * d->cout, *yi = y + img * per_image * d->cout;
+      for (long q = 0; q < per_image; q++) {
+        float *g = dyp + q * cop;
+        for (long co = 0; co < cop; co++) {
+          const float value = co < d->cout && (!d->relu || yi[q * d->cout + co] > 0) ? dyi[q * d->cout + co] : 0;
+          g[co] = value;
+          bias_acc[co] += value;
         }
-        gemm(kr, cop, padded, col, 1, kr, dyp, cop, acc, cop, 1);
-        if (!dx) continue;
-        gemm(padded, kp, cop, dyp, cop, 1, wt, kp, dcol, kp, 0);
+      }
+      for (long k0 = 0; k0 < kr; k0 += MR) {
+        long cb = 0;
+        for (; cb + 2 * VW <= cop; cb += 2 * VW) filter_grad_tile(2, d, &p, xp, dyp, cop, off + k0, cb, acc + k0 * cop + cb, cop);
+        if (cb < cop) filter_grad_tile(1, d, &p, xp, dyp, cop, off + k0, cb, acc + k0 * cop + cb, cop);
+      }
+      if (!dx) continue;
+      memset(dxp, 0, (size_t)(p.hp * p.wp * d->cin) * sizeof(float));
+      for (long c = 0; c < chunks; c++) {
+        const long q0 = c * CHUNK, rows = min_long(CHUNK, per_image - q0);
+        gemm(round_up(rows, MR), kp, cop, dyp + q0 * cop, cop, 1, wt, kp, dcol, kp, 0);
         for (long r = 0; r < rows; r++) {
-          const long rem = c * CHUNK + r, oy = rem / d->ow, ox = rem % d->ow;
+          const long oy = (q0 + r) / d->ow, ox = (q0 + r) % d->ow;
+          float *base = dxp + (oy * d->sh * p.wp + ox * d->sw) * d->cin;
           const float *src = dcol + r * kp;
           for (long ky = 0; ky < d->kh; ky++) {
-            const long iy = oy * d->sh + ky * d->dh - d->pt;
-            if (iy < 0 || iy >= d->h) continue;
             for (long kx = 0; kx < d->kw; kx++) {
-              const long ix = ox * d->sw + kx * d->dw - d->pl;
-              if (ix < 0 || ix >= d->w) continue;
-              float *dst = dx + ((img * d->h + iy) * d->w + ix) * d->cin;
-              const float *s = src + (ky * d->kw + kx) * d->cin;
-              for (long ci = 0; ci < d->cin; ci++) dst[ci] += s[ci];
+              float *dst = base + (ky * d->dh * p.wp + kx * d->dw) * d->cin;
+              const float *from = src + (ky * d->kw + kx) * d->cin;
+              for (long ci = 0; ci < d->cin; ci++) dst[ci] += from[ci];
             }
           }
         }
       }
+      float *dxi = dx + img * d->h * d->w * d->cin;
+      for (long iy = 0; iy < d->h; iy++) {
+        const long yy = iy + d->pt;
+        if (yy >= p.hp) break;
+        for (long ix = 0; ix < d->w; ix++) {
+          const long xx = ix + d->pl;
+          if (xx >= p.wp) break;
+          const float *src = dxp + (yy * p.wp + xx) * d->cin;
+          float *dst = dxi + (iy * d->w + ix) * d->cin;
+          for (long ci = 0; ci < d->cin; ci++) dst[ci] += src[ci];
+        }
+      }
     }
-    free(col);
+    free(xp);
     free(dyp);
+    free(dxp);
     free(dcol);
   }
-  for (long k = 0; k <= K; k++) {
+  for (long k = 0; k <= kr; k++) {
+    if (k >= K && k < kr) continue;
     for (long co = 0; co < d->cout; co++) {
       float s = 0;
-      for (int t = 0; t < threads; t++) s += sums[(t * kr + k) * cop + co];
+      for (int t = 0; t < threads; t++) s += sums[(t * (kr + 1) + k) * cop + co];
       if (k < K) dw[k * d->cout + co] = s;
       else if (db) db[co] = s;
     }
   }
   free(sums);
+  free(off);
   free(wt);
 }
 
@@ -302,24 +412,42 @@ static void gap_backward(long n, long pixels, long c, const float *dy, float *dx
 }
 
 /*
+ * out[ch] (= 0 first) += Σ_r f(x[r, ch]) in float64, deterministically: each thread sums a fixed block of rows, the
+ * blocks are added in thread order (an OpenMP reduction clause may combine them in any order).
+ */
+#define CHANNEL_SUMS(rows, c, out, term)                                                \
+  do {                                                                                  \
+    const int threads_ = omp_get_max_threads();                                         \
+    double *parts_ = calloc((size_t)(threads_ * (c)), sizeof(double));                  \
+    _Pragma("omp parallel") {                                                           \
+      double *part_ = parts_ + (long)omp_get_thread_num() * (c);                        \
+      _Pragma("omp for schedule(static)") for (long r = 0; r < (rows); r++) {           \
+        for (long ch = 0; ch < (c); ch++) {                                             \
+          const long e = r * (c) + ch;                                                  \
+          (void)e;                                                                      \
+          part_[ch] += (term);                                                          \
+        }                                                                               \
+      }                                                                                 \
+    }                                                                                   \
+    for (long ch = 0; ch < (c); ch++) {                                                 \
+      double total_ = 0;                                                                \
+      for (int t_ = 0; t_ < threads_; t_++) total_ += parts_[(long)t_ * (c) + ch];      \
+      (out)[ch] = total_;                                                               \
+    }                                                                                   \
+    free(parts_);                                                                       \
+  } while (0)
+
+/*
  * Batch normalisation in training over [rows, c] (channels last): the batch mean and biased variance per channel
  * (summed in float64 over float32 differences, as the JS step does for rank-2 inputs), xhat and y = γ·xhat + β,
  * and tfjs-layers' moving averages m ← m − (m − statistic)·(1 − momentum).
  */
 static void batchnorm_forward(long rows, long c, const float *x, float *y, float *xhat, double *inv_std, const float *gamma, const float *beta, float *moving_mean, float *moving_variance, double epsilon, float decay) {
-  double *sum = calloc((size_t)c, sizeof(double)), *sq = calloc((size_t)c, sizeof(double));
+  double *sum = malloc((size_t)c * sizeof(double)), *sq = malloc((size_t)c * sizeof(double));
   float *mean = malloc((size_t)c * sizeof(float));
-#pragma omp parallel for schedule(static) reduction(+ : sum[:c])
-  for (long r = 0; r < rows; r++)
-    for (long ch = 0; ch < c; ch++) sum[ch] += x[r * c + ch];
+  CHANNEL_SUMS(rows, c, sum, (double)x[e]);
   for (long ch = 0; ch < c; ch++) mean[ch] = (float)(sum[ch] / (double)rows);
-#pragma omp parallel for schedule(static) reduction(+ : sq[:c])
-  for (long r = 0; r < rows; r++) {
-    for (long ch = 0; ch < c; ch++) {
-      const float dv = x[r * c + ch] - mean[ch];
-      sq[ch] += (double)(dv * dv);
-    }
-  }
+  CHANNEL_SUMS(rows, c, sq, (double)((x[e] - mean[ch]) * (x[e] - mean[ch])));
   for (long ch = 0; ch < c; ch++) {
     const float variance = (float)(sq[ch] / (double)rows);
     inv_std[ch] = 1.0 / sqrt((double)variance + epsilon);
@@ -342,15 +470,9 @@ static void batchnorm_forward(long rows, long c, const float *x, float *y, float
 
 /* dγ = Σ dy·xhat, dβ = Σ dy, dx += γ·invStd/n·(n·dy − Σdy − xhat·Σ dy·xhat). */
 static void batchnorm_backward(long rows, long c, const float *dy, const float *xhat, const double *inv_std, const float *gamma, float *dgamma, float *dbeta, float *dx) {
-  double *sum_dy = calloc((size_t)c, sizeof(double)), *sum_dyx = calloc((size_t)c, sizeof(double));
-#pragma omp parallel for schedule(static) reduction(+ : sum_dy[:c], sum_dyx[:c])
-  for (long r = 0; r < rows; r++) {
-    for (long ch = 0; ch < c; ch++) {
-      const long e = r * c + ch;
-      sum_dy[ch] += dy[e];
-      sum_dyx[ch] += (double)dy[e] * (double)xhat[e];
-    }
-  }
+  double *sum_dy = malloc((size_t)c * sizeof(double)), *sum_dyx = malloc((size_t)c * sizeof(double));
+  CHANNEL_SUMS(rows, c, sum_dy, (double)dy[e]);
+  CHANNEL_SUMS(rows, c, sum_dyx, (double)dy[e] * (double)xhat[e]);
   for (long ch = 0; ch < c; ch++) {
     if (dgamma) dgamma[ch] = (float)sum_dyx[ch];
     if (dbeta) dbeta[ch] = (float)sum_dy[ch];
