@@ -1,4 +1,6 @@
 import { test, before } from "node:test";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { fit, predictProba, withSeed, type BatchSource, type FitOptions, type History } from "../../lib/train";
@@ -246,4 +248,35 @@ test("the classifier's pixel branch from a BatchSource (images made per batch): 
   ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
   assertClose(ops, dense, 2e-4);
   tf.dispose(x);
+});
+
+test("without the native kernels (POI_NATIVE=0) a CNN trains with the op-based step and a dense network still fused", () => {
+  const script = `
+    const tf = require("@tensorflow/tfjs");
+    const { fit, withSeed } = require(${JSON.stringify(path.join(__dirname, "..", "..", "lib", "train"))});
+    const { nativeKernelStatus } = require(${JSON.stringify(path.join(__dirname, "..", "..", "lib", "engine", "native"))});
+    (async () => {
+      await tf.setBackend("cpu");
+      const cnn = withSeed(1, () => {
+        const m = tf.sequential();
+        m.add(tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, activation: "relu" }));
+        m.add(tf.layers.flatten());
+        m.add(tf.layers.dense({ units: 2, activation: "softmax" }));
+        return m;
+      });
+      const mlp = withSeed(1, () => {
+        const m = tf.sequential();
+        m.add(tf.layers.dense({ inputShape: [4], units: 2, activation: "softmax" }));
+        return m;
+      });
+      const y = [0, 1, 0, 1];
+      const a = await fit(cnn, { x: tf.randomUniform([4, 6, 6, 1]), y, epochs: 1, verbose: 0 });
+      const b = await fit(mlp, { x: tf.randomUniform([4, 4]), y, epochs: 1, verbose: 0 });
+      console.log(JSON.stringify({ cnn: a.step, mlp: b.step, detail: nativeKernelStatus().detail, loss: a.records[0].trainLoss }));
+    })();`;
+  const result = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { env: { ...process.env, POI_NATIVE: "0" }, encoding: "utf8" });
+  assert.equal(result.status, 0, result.stderr);
+  const out = JSON.parse(result.stdout.trim().split("\n").pop() as string);
+  assert.deepEqual([out.cnn, out.mlp, out.detail], ["ops", "fused", "turned off (POI_NATIVE=0)"]);
+  assert.ok(Number.isFinite(out.loss));
 });

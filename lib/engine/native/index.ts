@@ -14,7 +14,8 @@ import * as path from "path";
  * Optional by design: with no compiler (or POI_NATIVE=0) `trainKernels()` is null, says why in
  * `nativeKernelStatus()`, and fit trains convolutional networks with TensorFlow.js ops as before.
  *
- * Settings: POI_NATIVE=0 turns them off; CC names the compiler (default cc); OMP_NUM_THREADS their threads.
+ * Settings: POI_NATIVE=0 turns them off; CC names the compiler (default: cc, gcc or clang, the first found);
+ * OMP_NUM_THREADS their threads.
  */
 
 /** Typed-array kernels; shapes are given as numbers or an Int32Array of dimensions (see train-kernels.c). */
@@ -79,13 +80,18 @@ function build(): NativeKernelStatus {
   if (process.env.POI_NATIVE === "0") return { kernels: null, detail: "turned off (POI_NATIVE=0)" };
   const include = path.join(path.dirname(process.execPath), "..", "include", "node");
   if (!fs.existsSync(path.join(include, "node_api.h"))) return { kernels: null, detail: `no Node-API headers at ${include}` };
-  const cc = process.env.CC || "cc";
-  let version: string;
-  try {
-    version = execFileSync(cc, ["--version"], { stdio: ["ignore", "pipe", "pipe"] }).toString();
-  } catch (error) {
-    return { kernels: null, detail: `no C compiler (${cc}): ${firstLine(error)}` };
+  let cc = "";
+  let version = "";
+  for (const candidate of process.env.CC ? [process.env.CC] : ["cc", "gcc", "clang"]) {
+    try {
+      version = execFileSync(candidate, ["--version"], { stdio: ["ignore", "pipe", "pipe"] }).toString();
+      cc = candidate;
+      break;
+    } catch {
+      // try the next one
+    }
   }
+  if (!cc) return { kernels: null, detail: `no C compiler (${process.env.CC ? `CC=${process.env.CC}` : "cc, gcc, clang"} not found)` };
   const source = fs.readFileSync(SOURCE);
   const base = ["-O3", "-march=native", "-shared", "-fPIC", "-std=gnu11", "-I", include];
   const attempts = [[...base, "-fopenmp"], base];
