@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { outputsDir } from "../data/paths";
 import { decodeImage, imageFile, ImageLoadError, imageRef, type ImageInput, type RgbImage } from "../data/images";
+import { ImageArena } from "../images/arena";
 import { decodedImageBank } from "../images/decoded-bank";
 import { createProgress, createRng, type Rng } from "../util";
 import type { Backbone } from "./backbones";
@@ -243,8 +244,15 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
   const forward = todo.length > 0 ? await frozenForward(backbone, size) : null;
   const show = options.log !== false && todo.length > 0;
   const progress = show ? createProgress(`embedding (${backbone.name}, ${size}px, ${forward!.runtime})`, todo.length, { unit: "images" }) : null;
+  // Batch buffers go back and forth to the forward pass instead of being allocated per batch (19 MB at 224 px).
+  const spare: Float32Array[] = [];
+  const arena = new ImageArena();
+  const giveBack = (buffer: Float32Array): void => {
+    if (buffer.length === batchSize * size * size * 3 && spare.length < 3) spare.push(buffer);
+  };
   const prepare = async (batch: Job[]): Promise<Float32Array> => {
-    const pixels = new Float32Array(batch.length * size * size * 3);
+    const length = batch.length * size * size * 3;
+    const pixels = (length === batchSize * size * size * 3 ? spare.pop() : undefined) ?? new Float32Array(length);
     // An image and its variants are neighbours in `todo`: decode each file once per batch.
     const decoded = new Map<number, Promise<RgbImage>>();
     for (const job of batch) {
@@ -253,15 +261,18 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
     }
     const images = await Promise.all(batch.map((job) => decoded.get(job.fileIndex)!));
     sources?.flush();
-    images.forEach((image, i) => {
-      const job = batch[i];
-      let out = image;
-      if (job.variant >= 0) out = options.augmentation!.apply(image, createRng(seed).fork(`${hashes[job.fileIndex]}:${job.variant}`));
-      if (out.width !== size || out.height !== size) {
-        throw new Error(`embedImages: augmentation changed ${imageFile(files[job.fileIndex])} to ${out.width}×${out.height}, expected ${size}×${size}`);
-      }
-      pixels.set(out.data, i * size * size * 3);
-    });
+    // The augmented images are copied into `pixels` at once: their memory comes from the arena, reused each batch.
+    arena.run(() =>
+      images.forEach((image, i) => {
+        const job = batch[i];
+        let out = image;
+        if (job.variant >= 0) out = options.augmentation!.apply(image, createRng(seed).fork(`${hashes[job.fileIndex]}:${job.variant}`));
+        if (out.width !== size || out.height !== size) {
+          throw new Error(`embedImages: augmentation changed ${imageFile(files[job.fileIndex])} to ${out.width}×${out.height}, expected ${size}×${size}`);
+        }
+        pixels.set(out.data, i * size * size * 3);
+      }),
+    );
     return pixels;
   };
 
@@ -274,7 +285,7 @@ export async function embedImages(options: EmbedOptions): Promise<EmbedResult> {
     const batch = batches[b];
     const pixels = await reportStall(next!, () => `decoding and augmenting batch ${b + 1} of ${batches.length} (from ${imageFile(files[batch[0].fileIndex])})`);
     next = b + 1 < batches.length ? prepare(batches[b + 1]) : null;
-    const values = await reportStall(forward!.run(pixels, batch.length, { handOver: true }), () => `the forward pass of batch ${b + 1} of ${batches.length} (${forward!.runtime})`);
+    const values = await reportStall(forward!.run(pixels, batch.length, { handOver: true, giveBack }), () => `the forward pass of batch ${b + 1} of ${batches.length} (${forward!.runtime})`);
     const rows = batch.map((_, i) => values.slice(i * dim, (i + 1) * dim));
     batch.forEach((job, i) => {
       place(job, rows[i]);

@@ -73,12 +73,14 @@ export function chooseInference(options: { runtime?: InferenceRuntime; threads?:
 
 /**
  * A frozen forward pass over RGB [0, 255] pixels (NHWC, `count` images) → embeddings (count × embeddingSize).
- * On ONNX Runtime it computes in a worker thread, so the JS thread stays free meanwhile. `handOver`: the caller never
- * reads `pixels` again, so its buffer may be moved to the worker instead of copied (it is then detached).
+ * On ONNX Runtime it computes in a worker thread, so the JS thread stays free meanwhile. `handOver`: `pixels` may be
+ * moved to the worker instead of copied (it is then detached); `giveBack` receives it again once the pass is done
+ * with it, to be refilled for a later batch (a 224 px batch of 32 is 19 MB: allocating one per batch makes the
+ * garbage collector run often, which costs the most in a notebook kernel's large heap).
  */
 export interface FrozenForward {
   runtime: InferenceRuntime;
-  run(pixels: Float32Array, count: number, options?: { handOver?: boolean }): Promise<Float32Array>;
+  run(pixels: Float32Array, count: number, options?: { handOver?: boolean; giveBack?: (pixels: Float32Array) => void }): Promise<Float32Array>;
 }
 
 // One session per network and weights, not per loaded model: a notebook that calls loadMobileNetV2() for every
@@ -112,12 +114,13 @@ async function sessionFor(backbone: Backbone, threads: number, affine: boolean):
 function tfjsForward(backbone: Backbone, size: number): FrozenForward {
   return {
     runtime: "tfjs",
-    async run(pixels, count) {
+    async run(pixels, count, options = {}) {
       const input = tf.tensor4d(pixels, [count, size, size, 3]);
       const output = backbone.embed(input);
       // Read with await: the only way to read a GPU tensor on WebGPU in Node (the same cost on CPU backends).
       const values = (await output.data()) as Float32Array;
       tf.dispose([input, output]);
+      options.giveBack?.(pixels);
       return values;
     },
   };
@@ -141,11 +144,12 @@ export async function frozenForward(backbone: Backbone, size: number): Promise<F
     runtime: "onnxruntime",
     async run(pixels, count, options = {}) {
       const shape = [count, size, size, 3];
-      if (affine) return session.run(pixels, shape, options.handOver);
+      if (affine) return session.run(pixels, shape, options);
       const prepared = tf.tidy(() => backbone.preprocess(tf.tensor4d(pixels, shape as [number, number, number, number])));
       const values = (await prepared.data()) as Float32Array;
       prepared.dispose();
-      return session.run(values, shape, true);
+      options.giveBack?.(pixels);
+      return session.run(values, shape, { handOver: true });
     },
   };
 }

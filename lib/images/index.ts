@@ -7,6 +7,7 @@
  *   const out = aug.apply(image, rng);              // same rng seed ⇒ same pixels; aug.key is a stable string of the spec
  *   const x = normalizeImage(resizeImage(out, PRETRAINED_SIZE), IMAGENET_NORMALIZATION);
  */
+export * from "./arena";
 export * from "./resize";
 export * from "./normalize";
 export * from "./transforms";

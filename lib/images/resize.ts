@@ -1,5 +1,6 @@
 /** Resizing and sampling of RgbImage (no tfjs, no sharp): usable before any forward pass. Pixel loops: sampling.ts. */
 import type { RgbImage } from "../data/images";
+import { imageData } from "./arena";
 import { type Fill, resamplePixels, warpPixels } from "./sampling";
 
 export type { Fill };
@@ -10,11 +11,13 @@ export const PRETRAINED_SIZE = 224;
 export const NATIVE_SIZE = 128;
 
 export function blankImage(width: number, height: number): RgbImage {
-  return { width, height, data: new Float32Array(width * height * 3) };
+  return { width, height, data: imageData(width * height * 3) };
 }
 
 export function cloneImage(image: RgbImage): RgbImage {
-  return { width: image.width, height: image.height, data: image.data.slice() };
+  const data = imageData(image.data.length);
+  data.set(image.data);
+  return { width: image.width, height: image.height, data };
 }
 
 export function assertImage(image: RgbImage, where: string): void {

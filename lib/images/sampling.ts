@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { RgbImage } from "../data/images";
+import { imageData } from "./arena";
 
 /**
  * The pixel loops of warps, crops, resizes and flips, in WebAssembly (sampling.c → sampling.wasm, built by
@@ -46,7 +47,9 @@ function withSource(image: RgbImage, dstValues: number): { wasm: Exports; dst: n
 }
 
 function result(wasm: Exports, dst: number, width: number, height: number): RgbImage {
-  return { width, height, data: new Float32Array(wasm.memory.buffer, dst, width * height * 3).slice() };
+  const data = imageData(width * height * 3);
+  data.set(new Float32Array(wasm.memory.buffer, dst, width * height * 3));
+  return { width, height, data };
 }
 
 /** [mode, r, g, b] as sampling.c reads a fill. */

@@ -11,6 +11,7 @@
 import type { RgbImage } from "../data/images";
 import type { Rng } from "../util/random";
 import { Affine2, Fill, assertImage, clampInPlace, cloneImage, resampleWindow, resizeImage, warpAffine } from "./resize";
+import { imageData } from "./arena";
 import { flipPixels } from "./sampling";
 
 export { warpAffine };
@@ -101,7 +102,7 @@ function adjustContrast(image: RgbImage, f: number): void {
   blendInPlace(image, f, () => mean);
 }
 function adjustSaturation(image: RgbImage, f: number): void {
-  const gray = new Float32Array(image.data.length / 3);
+  const gray = imageData(image.data.length / 3);
   for (let i = 0, p = 0; i < image.data.length; i += 3, p++) gray[p] = grayOf(image.data, i);
   blendInPlace(image, f, (i) => gray[i / 3]);
 }

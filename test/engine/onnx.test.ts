@@ -100,6 +100,26 @@ test("ONNX export: dense heads, flatten, reshape, pooling and activations keep t
   assertClose(await ortRun(model, data, [2, 9, 9, 4]), expected, "mixed layers");
 });
 
+test("a handed-over input buffer comes back from the worker, unchanged, before the result", async () => {
+  const runtime = await onnxRuntime();
+  if (typeof runtime === "string") assert.fail(runtime);
+  const model = createBackbone("small-cnn", { inputSize: 8, seed: 1 }).model;
+  const exported = exportLayersModel(model);
+  const session = await OnnxSession.create(runtime, exported.bytes, exported.inputName, exported.outputName, 1);
+  try {
+    const pixels = randomPixels(2, 8, 3);
+    const original = pixels.slice();
+    let returned: Float32Array | null = null;
+    const values = await session.run(pixels, [2, 8, 8, 3], { handOver: true, giveBack: (buffer) => (returned = buffer) });
+    assert.equal(pixels.length, 0, "moved to the worker (detached here)");
+    assert.ok(returned, "given back before the result resolved");
+    assert.deepEqual(returned, original);
+    assert.deepEqual(values, await session.run(original, [2, 8, 8, 3]), "the same result as from a copy");
+  } finally {
+    await session.release();
+  }
+});
+
 test("ONNX export names what it does not handle", () => {
   const input = tf.input({ shape: [4, 4, 3] });
   const output = tf.layers.upSampling2d({ size: [2, 2] }).apply(input) as tf.SymbolicTensor;

@@ -51,7 +51,8 @@ export async function onnxRuntime(): Promise<OnnxRuntimeInfo | string> {
  * The worker that owns one ONNX Runtime session. onnxruntime-node's `run` computes synchronously on the calling
  * thread, so on the main thread it would stall image decoding and augmentation for the whole forward pass; in a worker
  * the next batch is prepared while this one computes. Plain JavaScript (evaluated from this string), so it needs no
- * TypeScript loader. Messages: {bytes, threads, ...} once, then {id, data, shape} → {id, values} or {id, error}.
+ * TypeScript loader. Messages: {bytes, threads, ...} once, then {id, data, shape} → {id, values, data} or {id, error}:
+ * the input buffer goes back with the result, so that a caller may fill it again instead of allocating another.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("worker_threads");
@@ -70,14 +71,21 @@ parentPort.on("message", async ({ id, data, shape }) => {
     const session = await ready;
     const out = await session.run({ [workerData.inputName]: new ort.Tensor("float32", data, shape) });
     const values = out[workerData.outputName].data;
-    parentPort.postMessage({ id, values }, [values.buffer]);
+    parentPort.postMessage({ id, values, data }, [values.buffer, data.buffer]);
   } catch (err) {
     parentPort.postMessage({ id, error: String(err && err.message || err) });
   }
 });
 `;
 
-type Pending = { resolve: (values: Float32Array) => void; reject: (err: Error) => void };
+type Pending = { resolve: (values: Float32Array) => void; reject: (err: Error) => void; giveBack?: (input: Float32Array) => void };
+
+export interface RunOptions {
+  /** Move `data`'s buffer to the worker instead of copying it (it is detached here until given back). */
+  handOver?: boolean;
+  /** Receives a handed-over buffer back, once the run is done with it (before the run's promise resolves). */
+  giveBack?: (input: Float32Array) => void;
+}
 
 /** A compiled ONNX graph with one float input and one float output, run by its own worker thread. */
 export class OnnxSession {
@@ -86,11 +94,12 @@ export class OnnxSession {
   private failure: Error | null = null;
 
   private constructor(private readonly worker: Worker) {
-    worker.on("message", (message: { id: number; values?: Float32Array; error?: string }) => {
+    worker.on("message", (message: { id: number; values?: Float32Array; data?: Float32Array; error?: string }) => {
       const waiting = this.pending.get(message.id);
       if (!waiting) return;
       this.pending.delete(message.id);
       if (this.pending.size === 0) worker.unref();
+      if (message.data && waiting.giveBack) waiting.giveBack(message.data);
       if (message.error !== undefined) waiting.reject(new Error(`ONNX Runtime: ${message.error}`));
       else waiting.resolve(message.values!);
     });
@@ -111,10 +120,10 @@ export class OnnxSession {
     return session;
   }
 
-  private request(id: number, message?: object, transfer: ArrayBuffer[] = []): Promise<Float32Array> {
+  private request(id: number, message?: object, transfer: ArrayBuffer[] = [], giveBack?: (input: Float32Array) => void): Promise<Float32Array> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, giveBack });
       this.worker.ref(); // keep the process alive while a result is due; idle, the worker never holds it open
       if (message) this.worker.postMessage(message, transfer);
     });
@@ -122,13 +131,14 @@ export class OnnxSession {
 
   /**
    * Run on `data` of `shape`; returns the output values. With `handOver`, `data`'s buffer moves to the worker without
-   * a copy (it is detached here: for buffers the caller never reads again); otherwise the worker gets a copy.
+   * a copy (it is detached here; `giveBack` receives it again); otherwise the worker gets a copy.
    */
-  run(data: Float32Array, shape: number[], handOver = false): Promise<Float32Array> {
+  run(data: Float32Array, shape: number[], options: RunOptions = {}): Promise<Float32Array> {
     const id = this.nextId++;
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
-    const payload = handOver && whole ? data : data.slice();
-    return this.request(id, { id, data: payload, shape }, [payload.buffer as ArrayBuffer]);
+    const moved = options.handOver === true && whole;
+    const payload = moved ? data : data.slice();
+    return this.request(id, { id, data: payload, shape }, [payload.buffer as ArrayBuffer], moved ? options.giveBack : undefined);
   }
 
   async release(): Promise<void> {
