@@ -1,4 +1,4 @@
-// Single-threaded float32 matrix product for the small dense networks' training step (lib/train/dense-steps.ts) and
+// Single-threaded float32 matrix product for the small dense networks' training step (lib/train/fused-steps.ts) and
 // the embedding PCA (lib/features/pca.ts): C (m × n) = A (m × k) · B (k × n), or C += A · B.
 // Built by lib/engine/simd/build.sh into gemm.wasm with its own memory (exported); callers lay their arrays out in it
 // (gemm.ts). It sits in lib/util, not lib/engine: lib/features (the PCA) comes before the engine in the data flow.
