@@ -28,8 +28,9 @@
  * BatchNormalization over the last axis; Activation (linear / relu / sigmoid; softmax last); Dropout; Concatenate
  * (last axis of [batch, features]); Multiply and Add (element-wise, as the gated fusion uses them); and with the
  * native kernels Conv2D (channels last, linear / relu, any kernel size and stride, same / valid padding),
- * MaxPooling2D, GlobalAveragePooling2D and Flatten. No regularisers or constraints; one output; every weight
- * trainable. Anything else: `compileFusedSteps` returns the reason and fit uses the op-based step.
+ * MaxPooling2D, GlobalAveragePooling2D and Flatten; nested models (a backbone applied as a layer) made of these,
+ * inlined. No regularisers or constraints; one output; every weight trainable. Anything else: `compileFusedSteps`
+ * returns the reason and fit uses the op-based step.
  */
 import * as tf from "@tensorflow/tfjs";
 import { gemmArrays } from "../util/gemm";
@@ -213,144 +214,170 @@ export function compileFusedSteps(
   }
   const ops: Op[] = [];
   const params: Param[] = [];
-  let finalActivation: "linear" | "softmax" = "linear";
+  // Set inside visit (a closure), so typed wide: TypeScript would narrow a plain initialiser to "linear".
+  let finalActivation = "linear" as "linear" | "softmax";
   const outputName = (model.outputs[0] as unknown as SymbolicLike).name;
-  for (const t of order) {
-    if (feeds.has(t.name)) continue;
-    const layer = t.sourceLayer;
-    const className = layer.getClassName();
-    if (className === "InputLayer") continue;
-    const reason = unsupported(layer);
-    if (reason) return { unsupported: reason };
-    const shape = rowShape(t);
-    if (!shape || (shape.length !== 1 && shape.length !== 3)) return { unsupported: `${layer.name}: output is not [batch, features] or [batch, height, width, channels]` };
-    if (t.inputs.some((i) => !slot.has(i.name))) return { unsupported: `${layer.name}: input not computed` };
-    const config = configOf(layer);
-    const isOutput = t.name === outputName;
-    const inputIds = t.inputs.map((i) => slot.get(i.name) as number);
-    // The layer's view of its input (a Flatten's output shares its input's array and reads as [features]).
-    const inputShape = rowShape(t.inputs[0]) ?? tensors[inputIds[0]].shape;
-    const spatial = inputShape.length === 3;
-    let activation = (config.activation as string | undefined) ?? "linear";
-    if (className === "Dense" || className === "Activation" || className === "Conv2D") {
-      if (activation === "softmax" && isOutput && shape.length === 1) {
-        finalActivation = "softmax";
-        activation = "linear";
+  /**
+   * Adds the ops of `order` (a graph's tensors in tfjs-layers' execution order; `feeds` already have slots), or says
+   * why it cannot; `graphOutput` names the model's output within this graph ("" for none). A nested model (a
+   * backbone applied as a layer) is inlined where tfjs-layers would run it.
+   */
+  const visit = (order: SymbolicLike[], feeds: Set<string>, graphOutput: string): string | null => {
+    for (const t of order) {
+      if (feeds.has(t.name)) continue;
+      const layer = t.sourceLayer;
+      const className = layer.getClassName();
+      if (className === "InputLayer") continue;
+      const nested = layer as unknown as Partial<tf.LayersModel>;
+      if (Array.isArray(nested.layers) && Array.isArray(nested.inputs) && Array.isArray(nested.outputs)) {
+        const innerInputs = nested.inputs as unknown as SymbolicLike[];
+        const innerOutputs = nested.outputs as unknown as SymbolicLike[];
+        if (innerOutputs.length !== 1 || innerInputs.length !== t.inputs.length) return `${layer.name}: a nested model with several outputs or other inputs`;
+        if (t.inputs.some((i) => !slot.has(i.name))) return `${layer.name}: input not computed`;
+        innerInputs.forEach((inner, i) => slot.set(inner.name, slot.get(t.inputs[i].name) as number));
+        const innerFeeds = new Set(innerInputs.map((i) => i.name));
+        const reason = visit(executionOrder(innerOutputs[0], innerFeeds), innerFeeds, t.name === graphOutput ? innerOutputs[0].name : "");
+        if (reason) return reason;
+        const innerSlot = slot.get(innerOutputs[0].name);
+        if (innerSlot === undefined) return `${layer.name}: output not computed`;
+        slot.set(t.name, innerSlot);
+        continue;
       }
-      const allowed = className === "Activation" ? ["linear", "relu", "sigmoid"] : ["linear", "relu"];
-      if (!allowed.includes(activation)) return { unsupported: `${layer.name}: activation ${activation}` };
-    }
-    if (spatial || shape.length === 3) {
-      const missing = needNative(layer.name);
-      if (missing) return { unsupported: missing };
-      if (config.dataFormat != null && config.dataFormat !== "channelsLast") return { unsupported: `${layer.name}: ${String(config.dataFormat)}` };
-    }
-    const weights = layer.weights as unknown as LayerWeight[];
-    if (className === "Dense") {
-      if (t.inputs.length !== 1 || spatial) return { unsupported: `${layer.name}: a Dense layer needs one [batch, features] input` };
-      const kernel = makeParam(weights[0]);
-      const bias = config.useBias ? makeParam(weights[1]) : null;
-      params.push(kernel, ...(bias ? [bias] : []));
-      const output = newTensor(shape);
-      ops.push({ kind: "dense", input: inputIds[0], output, kernel, bias, relu: activation === "relu" });
-      slot.set(t.name, output);
-    } else if (className === "Conv2D") {
-      if (!spatial || shape.length !== 3) return { unsupported: `${layer.name}: input or output not [batch, height, width, channels]` };
-      const [kh, kw] = pair(config.kernelSize, 1);
-      const [sh, sw] = pair(config.strides, 1);
-      const [dh, dw] = pair(config.dilationRate, 1);
-      // tfjs has no gradient for dilated convolutions, so the op-based step (the reference) cannot train them either.
-      if (dh !== 1 || dw !== 1) return { unsupported: `${layer.name}: dilation ${dh}×${dw}` };
-      const padding = config.padding as string;
-      if (padding !== "same" && padding !== "valid") return { unsupported: `${layer.name}: padding ${padding}` };
-      const [h, w, cin] = inputShape;
-      const [oh, ow, cout] = shape;
-      const kernel = makeParam(weights[0]);
-      const bias = config.useBias ? makeParam(weights[1]) : null;
-      params.push(kernel, ...(bias ? [bias] : []));
-      const output = newTensor(shape);
-      const dims = Int32Array.from([0, h, w, cin, oh, ow, cout, kh, kw, sh, sw, leadingPad(padding, h, oh, sh, kh, dh), leadingPad(padding, w, ow, sw, kw, dw), dh, dw, activation === "relu" ? 1 : 0]);
-      ops.push({ kind: "conv", input: inputIds[0], output, kernel, bias, dims });
-      slot.set(t.name, output);
-    } else if (className === "MaxPooling2D") {
-      if (!spatial || shape.length !== 3) return { unsupported: `${layer.name}: input or output not [batch, height, width, channels]` };
-      const [ph, pw] = pair(config.poolSize, 2);
-      const [sh, sw] = pair(config.strides ?? config.poolSize, 2);
-      const padding = config.padding as string;
-      if (padding !== "same" && padding !== "valid") return { unsupported: `${layer.name}: padding ${padding}` };
-      const [h, w, c] = inputShape;
-      const [oh, ow] = shape;
-      const output = newTensor(shape);
-      const dims = Int32Array.from([0, h, w, c, oh, ow, ph, pw, sh, sw, leadingPad(padding, h, oh, sh, ph, 1), leadingPad(padding, w, ow, sw, pw, 1)]);
-      ops.push({ kind: "maxpool", input: inputIds[0], output, dims, argmax: new Int32Array(batch * tensors[output].width) });
-      slot.set(t.name, output);
-    } else if (className === "GlobalAveragePooling2D") {
-      if (!spatial) return { unsupported: `${layer.name}: input not [batch, height, width, channels]` };
-      const output = newTensor([inputShape[2]]);
-      ops.push({ kind: "gap", input: inputIds[0], output, pixels: inputShape[0] * inputShape[1], channels: inputShape[2] });
-      slot.set(t.name, output);
-    } else if (className === "Flatten") {
-      // Row-major NHWC rows are already flat: the flattened tensor is the same array.
-      slot.set(t.name, inputIds[0]);
-    } else if (className === "Activation") {
-      if (activation === "relu" || activation === "sigmoid") {
+      const reason = unsupported(layer);
+      if (reason) return reason;
+      const shape = rowShape(t);
+      if (!shape || (shape.length !== 1 && shape.length !== 3)) return `${layer.name}: output is not [batch, features] or [batch, height, width, channels]`;
+      if (t.inputs.some((i) => !slot.has(i.name))) return `${layer.name}: input not computed`;
+      const config = configOf(layer);
+      const isOutput = t.name === graphOutput;
+      const inputIds = t.inputs.map((i) => slot.get(i.name) as number);
+      // The layer's view of its input (a Flatten's output shares its input's array and reads as [features]).
+      const inputShape = rowShape(t.inputs[0]) ?? tensors[inputIds[0]].shape;
+      const spatial = inputShape.length === 3;
+      let activation = (config.activation as string | undefined) ?? "linear";
+      if (className === "Dense" || className === "Activation" || className === "Conv2D") {
+        if (activation === "softmax" && isOutput && shape.length === 1) {
+          finalActivation = "softmax";
+          activation = "linear";
+        }
+        const allowed = className === "Activation" ? ["linear", "relu", "sigmoid"] : ["linear", "relu"];
+        if (!allowed.includes(activation)) return `${layer.name}: activation ${activation}`;
+      }
+      if (spatial || shape.length === 3) {
+        const missing = needNative(layer.name);
+        if (missing) return missing;
+        if (config.dataFormat != null && config.dataFormat !== "channelsLast") return `${layer.name}: ${String(config.dataFormat)}`;
+      }
+      const weights = layer.weights as unknown as LayerWeight[];
+      if (className === "Dense") {
+        if (t.inputs.length !== 1 || spatial) return `${layer.name}: a Dense layer needs one [batch, features] input`;
+        const kernel = makeParam(weights[0]);
+        const bias = config.useBias ? makeParam(weights[1]) : null;
+        params.push(kernel, ...(bias ? [bias] : []));
         const output = newTensor(shape);
-        ops.push({ kind: activation, input: inputIds[0], output });
+        ops.push({ kind: "dense", input: inputIds[0], output, kernel, bias, relu: activation === "relu" });
         slot.set(t.name, output);
-      } else slot.set(t.name, inputIds[0]);
-    } else if (className === "BatchNormalization") {
-      const axis = config.axis as number | number[];
-      const last = inputShape.length;
-      const axes = Array.isArray(axis) ? axis : [axis];
-      if (!(axes.length === 1 && (axes[0] === -1 || axes[0] === last))) return { unsupported: `${layer.name}: axis ${String(axis)}` };
-      let w = 0;
-      const gamma = config.scale ? makeParam(weights[w++]) : null;
-      const beta = config.center ? makeParam(weights[w++]) : null;
-      const movingMean = makeParam(weights[w++]);
-      const movingVariance = makeParam(weights[w++]);
-      params.push(...[gamma, beta].filter((p): p is Param => p !== null));
-      const output = newTensor(shape);
-      const channels = shape[shape.length - 1];
-      ops.push({
-        kind: "batchnorm",
-        input: inputIds[0],
-        output,
-        gamma,
-        beta,
-        movingMean,
-        movingVariance,
-        epsilon: config.epsilon as number,
-        momentum: config.momentum as number,
-        xhat: new Float32Array(batch * tensors[output].width),
-        invStd: new Float64Array(channels),
-        channels,
-        pixels: tensors[output].width / channels,
-      });
-      slot.set(t.name, output);
-    } else if (className === "Dropout") {
-      const rate = config.rate as number;
-      if (config.noiseShape != null || config.seed != null) return { unsupported: `${layer.name}: noiseShape/seed` };
-      if (rate > 0 && rate < 1) {
+      } else if (className === "Conv2D") {
+        if (!spatial || shape.length !== 3) return `${layer.name}: input or output not [batch, height, width, channels]`;
+        const [kh, kw] = pair(config.kernelSize, 1);
+        const [sh, sw] = pair(config.strides, 1);
+        const [dh, dw] = pair(config.dilationRate, 1);
+        // tfjs has no gradient for dilated convolutions, so the op-based step (the reference) cannot train them either.
+        if (dh !== 1 || dw !== 1) return `${layer.name}: dilation ${dh}×${dw}`;
+        const padding = config.padding as string;
+        if (padding !== "same" && padding !== "valid") return `${layer.name}: padding ${padding}`;
+        const [h, w, cin] = inputShape;
+        const [oh, ow, cout] = shape;
+        const kernel = makeParam(weights[0]);
+        const bias = config.useBias ? makeParam(weights[1]) : null;
+        params.push(kernel, ...(bias ? [bias] : []));
         const output = newTensor(shape);
-        ops.push({ kind: "dropout", input: inputIds[0], output, rate, multiplier: new Float32Array(batch * tensors[output].width) });
+        const dims = Int32Array.from([0, h, w, cin, oh, ow, cout, kh, kw, sh, sw, leadingPad(padding, h, oh, sh, kh, dh), leadingPad(padding, w, ow, sw, kw, dw), dh, dw, activation === "relu" ? 1 : 0]);
+        ops.push({ kind: "conv", input: inputIds[0], output, kernel, bias, dims });
         slot.set(t.name, output);
-      } else if (rate === 0) slot.set(t.name, inputIds[0]);
-      else return { unsupported: `${layer.name}: rate ${rate}` };
-    } else if (className === "Concatenate") {
-      const axis = config.axis as number;
-      if (axis !== -1 && axis !== 1) return { unsupported: `${layer.name}: axis ${axis}` };
-      if (shape.length !== 1 || t.inputs.some((i) => rowShape(i)?.length !== 1)) return { unsupported: `${layer.name}: concatenates images` };
-      const output = newTensor(shape);
-      ops.push({ kind: "concat", inputs: inputIds, output });
-      slot.set(t.name, output);
-    } else if (className === "Multiply" || className === "Add") {
-      const width = shape.reduce((a, b) => a * b, 1);
-      if (inputIds.some((id) => tensors[id].width !== width)) return { unsupported: `${layer.name}: inputs of other widths (broadcasting)` };
-      const output = newTensor(shape);
-      ops.push({ kind: className === "Multiply" ? "multiply" : "add", inputs: inputIds, output });
-      slot.set(t.name, output);
-    } else return { unsupported: `layer ${layer.name} (${className})` };
-  }
+      } else if (className === "MaxPooling2D") {
+        if (!spatial || shape.length !== 3) return `${layer.name}: input or output not [batch, height, width, channels]`;
+        const [ph, pw] = pair(config.poolSize, 2);
+        const [sh, sw] = pair(config.strides ?? config.poolSize, 2);
+        const padding = config.padding as string;
+        if (padding !== "same" && padding !== "valid") return `${layer.name}: padding ${padding}`;
+        const [h, w, c] = inputShape;
+        const [oh, ow] = shape;
+        const output = newTensor(shape);
+        const dims = Int32Array.from([0, h, w, c, oh, ow, ph, pw, sh, sw, leadingPad(padding, h, oh, sh, ph, 1), leadingPad(padding, w, ow, sw, pw, 1)]);
+        ops.push({ kind: "maxpool", input: inputIds[0], output, dims, argmax: new Int32Array(batch * tensors[output].width) });
+        slot.set(t.name, output);
+      } else if (className === "GlobalAveragePooling2D") {
+        if (!spatial) return `${layer.name}: input not [batch, height, width, channels]`;
+        const output = newTensor([inputShape[2]]);
+        ops.push({ kind: "gap", input: inputIds[0], output, pixels: inputShape[0] * inputShape[1], channels: inputShape[2] });
+        slot.set(t.name, output);
+      } else if (className === "Flatten") {
+        // Row-major NHWC rows are already flat: the flattened tensor is the same array.
+        slot.set(t.name, inputIds[0]);
+      } else if (className === "Activation") {
+        if (activation === "relu" || activation === "sigmoid") {
+          const output = newTensor(shape);
+          ops.push({ kind: activation, input: inputIds[0], output });
+          slot.set(t.name, output);
+        } else slot.set(t.name, inputIds[0]);
+      } else if (className === "BatchNormalization") {
+        const axis = config.axis as number | number[];
+        const last = inputShape.length;
+        const axes = Array.isArray(axis) ? axis : [axis];
+        if (!(axes.length === 1 && (axes[0] === -1 || axes[0] === last))) return `${layer.name}: axis ${String(axis)}`;
+        let w = 0;
+        const gamma = config.scale ? makeParam(weights[w++]) : null;
+        const beta = config.center ? makeParam(weights[w++]) : null;
+        const movingMean = makeParam(weights[w++]);
+        const movingVariance = makeParam(weights[w++]);
+        params.push(...[gamma, beta].filter((p): p is Param => p !== null));
+        const output = newTensor(shape);
+        const channels = shape[shape.length - 1];
+        ops.push({
+          kind: "batchnorm",
+          input: inputIds[0],
+          output,
+          gamma,
+          beta,
+          movingMean,
+          movingVariance,
+          epsilon: config.epsilon as number,
+          momentum: config.momentum as number,
+          xhat: new Float32Array(batch * tensors[output].width),
+          invStd: new Float64Array(channels),
+          channels,
+          pixels: tensors[output].width / channels,
+        });
+        slot.set(t.name, output);
+      } else if (className === "Dropout") {
+        const rate = config.rate as number;
+        if (config.noiseShape != null || config.seed != null) return `${layer.name}: noiseShape/seed`;
+        if (rate > 0 && rate < 1) {
+          const output = newTensor(shape);
+          ops.push({ kind: "dropout", input: inputIds[0], output, rate, multiplier: new Float32Array(batch * tensors[output].width) });
+          slot.set(t.name, output);
+        } else if (rate === 0) slot.set(t.name, inputIds[0]);
+        else return `${layer.name}: rate ${rate}`;
+      } else if (className === "Concatenate") {
+        const axis = config.axis as number;
+        if (axis !== -1 && axis !== 1) return `${layer.name}: axis ${axis}`;
+        if (shape.length !== 1 || t.inputs.some((i) => rowShape(i)?.length !== 1)) return `${layer.name}: concatenates images`;
+        const output = newTensor(shape);
+        ops.push({ kind: "concat", inputs: inputIds, output });
+        slot.set(t.name, output);
+      } else if (className === "Multiply" || className === "Add") {
+        const width = shape.reduce((a, b) => a * b, 1);
+        if (inputIds.some((id) => tensors[id].width !== width)) return `${layer.name}: inputs of other widths (broadcasting)`;
+        const output = newTensor(shape);
+        ops.push({ kind: className === "Multiply" ? "multiply" : "add", inputs: inputIds, output });
+        slot.set(t.name, output);
+      } else return `layer ${layer.name} (${className})`;
+    }
+    return null;
+  };
+  const outerReason = visit(order, feeds, outputName);
+  if (outerReason) return { unsupported: outerReason };
   const outputSlot = slot.get(outputName);
   if (outputSlot === undefined) return { unsupported: "output not computed" };
   const fromLogits = options.fromLogits;

@@ -214,6 +214,51 @@ test("small CNN (conv → batch norm → relu → max pool → conv relu → glo
   tf.dispose(x);
 });
 
+test("a residual block (conv → BN → relu → conv → BN, Add with a 1×1 projection, relu, 3×3/2 max pool): fused = ops", async () => {
+  const { x, y } = images(24, 10, 4, 13);
+  const build = () =>
+    withSeed(8, () => {
+      const input = tf.input({ shape: [10, 10, 4] });
+      let h = conv2d({ filters: 8, kernelSize: 3, padding: "same", useBias: false }).apply(input) as tf.SymbolicTensor;
+      h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
+      h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
+      h = conv2d({ filters: 8, kernelSize: 3, padding: "same", useBias: false }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
+      const shortcut = conv2d({ filters: 8, kernelSize: 1, useBias: false }).apply(input) as tf.SymbolicTensor;
+      h = tf.layers.add().apply([h, shortcut]) as tf.SymbolicTensor;
+      h = tf.layers.activation({ activation: "relu" }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: "same" }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor });
+    });
+  const { ops, dense } = await bothSteps(build, { x, y, epochs: 2, batchSize: 8, seed: 3, optimizer: { name: "adam", lr: 1e-2 } });
+  assert.equal(dense.history.step, "fused");
+  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
+  assertClose(ops, dense, 2e-4);
+  tf.dispose(x);
+});
+
+test("a backbone applied as a layer (a nested model, dropout inside and after it) is inlined: fused = ops, same dropout", async () => {
+  const { x, y } = images(24, 8, 3, 17);
+  const build = () =>
+    withSeed(9, () => {
+      const inner = tf.input({ shape: [8, 8, 3] });
+      let f = conv2d({ filters: 6, kernelSize: 3, padding: "same", activation: "relu" }).apply(inner) as tf.SymbolicTensor;
+      f = tf.layers.dropout({ rate: 0.2 }).apply(f) as tf.SymbolicTensor;
+      f = tf.layers.globalAveragePooling2d({}).apply(f) as tf.SymbolicTensor;
+      const backbone = tf.model({ inputs: inner, outputs: f, name: "backbone" });
+      const input = tf.input({ shape: [8, 8, 3] });
+      let h = backbone.apply(input) as tf.SymbolicTensor;
+      h = tf.layers.dropout({ rate: 0.3 }).apply(h) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor });
+    });
+  const { ops, dense } = await bothSteps(build, { x, y, epochs: 2, batchSize: 8, seed: 5, optimizer: { name: "sgd", lr: 0.1, momentum: 0.9 } });
+  assert.equal(dense.history.step, "fused");
+  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-5, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
+  assertClose(ops, dense, 1e-4);
+  tf.dispose(x);
+});
+
 test("strided and valid-padded convolutions, 3×3 max pools with stride 2 and same padding, flatten, logits: fused = ops", async () => {
   const { x, y } = images(24, 13, 2, 9);
   const build = () =>
