@@ -39,6 +39,11 @@ import { trainKernels, type TrainKernels } from "../engine/native";
 import type { OptimizerSpec, TrainOptimizer } from "./optimizers";
 
 const f = Math.fround;
+/**
+ * The step keeps every activation and its gradient for a whole batch in one WebAssembly memory (at most 4 GiB):
+ * a network that needs more (ResNet-50 at 224 px in batches of 32) trains with the op-based step.
+ */
+const MEMORY_LIMIT_BYTES = 3 * 2 ** 30;
 const EPSILON = 1e-7;
 
 /** A weight as the layer holds it (tfjs-layers' LayerVariable). */
@@ -194,7 +199,7 @@ export function compileFusedSteps(
   };
   const newTensor = (shape: number[]): number => {
     const width = shape.reduce((a, b) => a * b, 1);
-    tensors.push({ data: new Float32Array(batch * width), shape, width });
+    tensors.push({ data: new Float32Array(0), shape, width }); // placed in the gemm module's memory below
     return tensors.length - 1;
   };
   let native: TrainKernels | null = null;
@@ -305,7 +310,7 @@ export function compileFusedSteps(
         const [oh, ow] = shape;
         const output = newTensor(shape);
         const dims = Int32Array.from([0, h, w, c, oh, ow, ph, pw, sh, sw, leadingPad(padding, h, oh, sh, ph, 1), leadingPad(padding, w, ow, sw, pw, 1)]);
-        ops.push({ kind: "maxpool", input: inputIds[0], output, dims, argmax: new Int32Array(batch * tensors[output].width) });
+        ops.push({ kind: "maxpool", input: inputIds[0], output, dims, argmax: new Int32Array(0) });
         slot.set(t.name, output);
       } else if (className === "GlobalAveragePooling2D") {
         if (!spatial) return `${layer.name}: input not [batch, height, width, channels]`;
@@ -344,7 +349,7 @@ export function compileFusedSteps(
           movingVariance,
           epsilon: config.epsilon as number,
           momentum: config.momentum as number,
-          xhat: new Float32Array(batch * tensors[output].width),
+          xhat: new Float32Array(0),
           invStd: new Float64Array(channels),
           channels,
           pixels: tensors[output].width / channels,
@@ -355,7 +360,7 @@ export function compileFusedSteps(
         if (config.noiseShape != null || config.seed != null) return `${layer.name}: noiseShape/seed`;
         if (rate > 0 && rate < 1) {
           const output = newTensor(shape);
-          ops.push({ kind: "dropout", input: inputIds[0], output, rate, multiplier: new Float32Array(batch * tensors[output].width) });
+          ops.push({ kind: "dropout", input: inputIds[0], output, rate, multiplier: new Float32Array(0) });
           slot.set(t.name, output);
         } else if (rate === 0) slot.set(t.name, inputIds[0]);
         else return `${layer.name}: rate ${rate}`;
@@ -392,9 +397,20 @@ export function compileFusedSteps(
   const isInput = new Set(modelInputs);
   const dense = ops.filter((op): op is Extract<Op, { kind: "dense" }> => op.kind === "dense");
   const largestKernel = Math.max(0, ...dense.map((op) => op.kernel.value.length));
+  // Per-op batch arrays (batch norm's xhat, max pooling's argmax, dropout's mask) are sized by their output.
+  const perOp = (op: Op): number => (op.kind === "batchnorm" || op.kind === "maxpool" || op.kind === "dropout" ? batch * tensors[op.output].width : 0);
+  const floats = tensors.reduce((sum, t, id) => sum + batch * t.width * (isInput.has(id) ? 1 : 2), 0) + ops.reduce((sum, op) => sum + perOp(op), 0);
+  if (floats * 4 > MEMORY_LIMIT_BYTES) {
+    return { unsupported: `activations and gradients of ${((floats * 4) / 2 ** 30).toFixed(1)} GiB for batches of ${batch}, over the fused step's ${MEMORY_LIMIT_BYTES / 2 ** 30} GiB` };
+  }
+  for (const op of ops) {
+    if (op.kind === "batchnorm") op.xhat = new Float32Array(perOp(op));
+    else if (op.kind === "maxpool") op.argmax = new Int32Array(perOp(op));
+    else if (op.kind === "dropout") op.multiplier = new Float32Array(perOp(op));
+  }
   const gemm = gemmArrays([
-    ...tensors.map((t) => t.data.length),
-    ...tensors.map((t, id) => (isInput.has(id) ? 0 : t.data.length)),
+    ...tensors.map((t) => batch * t.width),
+    ...tensors.map((t, id) => (isInput.has(id) ? 0 : batch * t.width)),
     ...dense.flatMap((op) => [op.kernel.value.length, op.kernel.value.length]),
     largestKernel,
   ]);

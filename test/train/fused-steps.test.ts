@@ -3,7 +3,8 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { fit, predictProba, withSeed, type BatchSource, type FitOptions, type History } from "../../lib/train";
+import { createOptimizer, fit, predictProba, withSeed, type BatchSource, type FitOptions, type History } from "../../lib/train";
+import { compileFusedSteps } from "../../lib/train/fused-steps";
 import { buildModel, getArchitecture } from "../../lib/models";
 import { buildClassifier } from "../../lib/models/classifier";
 import { batchNormalization, conv2d } from "../../lib/engine";
@@ -164,6 +165,17 @@ test("models or settings the fused step does not cover train with the op-based s
   regularised.dispose();
   tanh.dispose();
   tf.dispose(x);
+  // Activations beyond the step's memory are refused before anything is allocated (8 GiB here).
+  const wide = withSeed(1, () => {
+    const model = tf.sequential();
+    model.add(tf.layers.conv2d({ inputShape: [256, 256, 3], filters: 64, kernelSize: 3, padding: "same" }));
+    model.add(tf.layers.globalAveragePooling2d({}));
+    model.add(tf.layers.dense({ units: 3, activation: "softmax" }));
+    return model;
+  });
+  const compiled = compileFusedSteps(wide, null, { maxBatch: 512, fromLogits: false, optimizer: createOptimizer({ name: "adam", lr: 1e-3 }) });
+  assert.ok("unsupported" in compiled && /GiB for batches of 512, over the fused step's 3 GiB/.test(compiled.unsupported), JSON.stringify(compiled));
+  wide.dispose();
 });
 
 /** Images whose class shows as a brighter square in one of three places. */
