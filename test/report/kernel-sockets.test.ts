@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { queueSocketSends } from "../../lib/report/kernel-sends";
+import { queueSocketSends, receiveAfterBinding, receiveAfterBinds } from "../../lib/report/kernel-sockets";
 
 /**
  * Shaped as zeromq 6's sockets: instances are not extensible, the prototype's `send` is read-only but configurable,
@@ -53,4 +53,50 @@ test("a failed send is reported, not thrown at the sender, and the socket's late
   await assert.doesNotReject(socket.send("fail"));
   await socket.send("next");
   assert.deepEqual(socket.sent, ["next"]);
+});
+
+/** zeromq 6's rule: a receive while the socket binds throws EBUSY (synchronously, as the real socket does). */
+function bindingSocketClass() {
+  class Socket {
+    binding = true;
+    received = 0;
+    constructor() {
+      setTimeout(() => (this.binding = false), 30);
+      Object.preventExtensions(this);
+    }
+  }
+  Object.defineProperty(Socket.prototype, "receive", {
+    configurable: true,
+    writable: false,
+    value: function (this: Socket): Promise<unknown> {
+      if (this.binding) throw Object.assign(new Error("Socket is blocked by a bind or unbind operation"), { code: "EBUSY" });
+      this.received++;
+      return Promise.resolve(["message"]);
+    },
+  });
+  return Socket as unknown as new () => { binding: boolean; received: number; receive(): Promise<unknown> };
+}
+
+test("a receive during a bind waits for the bind and then receives; other errors and endless binds still surface", async () => {
+  const Socket = bindingSocketClass();
+  const raw = new Socket();
+  assert.throws(() => void raw.receive(), /blocked by a bind/);
+  receiveAfterBinds(new Socket()); // patches the class: every socket, including those made before
+  const socket = new Socket();
+  assert.deepEqual(await socket.receive(), ["message"]);
+  assert.equal(socket.binding, false);
+  assert.equal(socket.received, 1);
+
+  const closed = receiveAfterBinding(() => Promise.reject(Object.assign(new Error("closed"), { code: "EAGAIN" })));
+  await assert.rejects(closed.call({}), /closed/);
+  let tries = 0;
+  const endless = receiveAfterBinding(
+    () => {
+      tries++;
+      throw Object.assign(new Error("Socket is blocked by a bind or unbind operation"), { code: "EBUSY" });
+    },
+    async () => {},
+  );
+  await assert.rejects(endless.call({}), /blocked by a bind/);
+  assert.equal(tries, 500);
 });
