@@ -74,6 +74,13 @@ function assertClose(ops: Trained, dense: Trained, strictTolerance: number): voi
   });
 }
 
+/** The fused run took the fused step, and its per-epoch losses and final weights match the op-based run's. */
+function assertTrainsLikeOps(ops: Trained, fused: Trained, tolerance: { loss: number; weights: number }): void {
+  assert.equal(fused.history.step, "fused");
+  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - fused.history.records[i].trainLoss) < tolerance.loss, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${fused.history.records[i].trainLoss}`));
+  assertClose(ops, fused, tolerance.weights);
+}
+
 test("fusion network: the fused step trains like the op-based step (losses, metrics, weights to rounding, same dropout)", async () => {
   const { x, y } = data(150, [12, 20], 1);
   const spec = getArchitecture("NetEngagementPOIFinal");
@@ -117,9 +124,7 @@ test("gated fusion (sigmoid gates, Multiply, Add): the fused step trains like th
     optimizer: { name: "adam", lr: 1e-3 },
   });
   assert.equal(ops.history.step, "ops");
-  assert.equal(dense.history.step, "fused");
-  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-5, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
-  assertClose(ops, dense, 1e-5);
+  assertTrainsLikeOps(ops, dense, { loss: 1e-5, weights: 1e-5 });
   tf.dispose(x);
 });
 
@@ -214,9 +219,7 @@ test("small CNN (conv → batch norm → relu → max pool → conv relu → glo
     });
   const { ops, dense } = await bothSteps(build, { x, y, epochs: 3, batchSize: 16, seed: 2, optimizer: { name: "adam", lr: 1e-2 } });
   assert.equal(ops.history.step, "ops");
-  assert.equal(dense.history.step, "fused");
-  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
-  assertClose(ops, dense, 2e-4);
+  assertTrainsLikeOps(ops, dense, { loss: 1e-4, weights: 2e-4 });
   assert.ok(dense.history.records[2].trainLoss < dense.history.records[0].trainLoss, "the loss falls");
   // Reproducible: the native kernels' threads sum in a fixed order, so the same seed gives the same bits.
   const again = build();
@@ -244,9 +247,7 @@ test("a residual block (conv → BN → relu → conv → BN, Add with a 1×1 pr
       return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor });
     });
   const { ops, dense } = await bothSteps(build, { x, y, epochs: 2, batchSize: 8, seed: 3, optimizer: { name: "adam", lr: 1e-2 } });
-  assert.equal(dense.history.step, "fused");
-  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
-  assertClose(ops, dense, 2e-4);
+  assertTrainsLikeOps(ops, dense, { loss: 1e-4, weights: 2e-4 });
   tf.dispose(x);
 });
 
@@ -265,9 +266,7 @@ test("a backbone applied as a layer (a nested model, dropout inside and after it
       return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: "softmax" }).apply(h) as tf.SymbolicTensor });
     });
   const { ops, dense } = await bothSteps(build, { x, y, epochs: 2, batchSize: 8, seed: 5, optimizer: { name: "sgd", lr: 0.1, momentum: 0.9 } });
-  assert.equal(dense.history.step, "fused");
-  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-5, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
-  assertClose(ops, dense, 1e-4);
+  assertTrainsLikeOps(ops, dense, { loss: 1e-5, weights: 1e-4 });
   tf.dispose(x);
 });
 
@@ -284,9 +283,7 @@ test("strided and valid-padded convolutions, 3×3 max pools with stride 2 and sa
       return model;
     });
   const { ops, dense } = await bothSteps(build, { x, y, epochs: 2, batchSize: 10, seed: 1, optimizer: { name: "sgd", lr: 0.05, momentum: 0.9 } });
-  assert.equal(dense.history.step, "fused");
-  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
-  assertClose(ops, dense, 1e-4);
+  assertTrainsLikeOps(ops, dense, { loss: 1e-4, weights: 1e-4 });
   tf.dispose(x);
 });
 
@@ -301,9 +298,7 @@ test("the classifier's pixel branch from a BatchSource (images made per batch): 
   // bias has a gradient of exactly 0 in exact arithmetic, which Adam would scale from rounding noise up to ±lr.
   const { ops, dense } = await bothSteps(build, { x: source, y, epochs: 3, batchSize: 8, seed: 6, optimizer: { name: "sgd", lr: 0.05, momentum: 0.9, weightDecay: 1e-3 } }, x.mul(1.5));
   assert.equal(ops.history.step, "ops");
-  assert.equal(dense.history.step, "fused");
-  ops.history.records.forEach((r, i) => assert.ok(Math.abs(r.trainLoss - dense.history.records[i].trainLoss) < 1e-4, `epoch ${r.epoch}: loss ${r.trainLoss} vs ${dense.history.records[i].trainLoss}`));
-  assertClose(ops, dense, 2e-4);
+  assertTrainsLikeOps(ops, dense, { loss: 1e-4, weights: 2e-4 });
   tf.dispose(x);
 });
 
