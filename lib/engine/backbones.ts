@@ -5,7 +5,7 @@ import * as path from "path";
 import { createRng } from "../util";
 import { compileFrozenForward } from "./frozen";
 import { loadLayersModelFrom, readModelArtifacts } from "./io";
-import { conv2d } from "./layers";
+import { batchNormalization, conv2d } from "./layers";
 import { MOBILENET_V2_DIR, resolveModelsDir } from "./weights";
 
 /**
@@ -96,13 +96,13 @@ const L = tf.layers;
 
 function convBn(x: T, filters: number, kernelSize: number, strides: number, activation: "relu" | "swish" | "linear", name: string): T {
   let h = conv2d({ filters, kernelSize, strides, padding: "same", useBias: false, name: `${name}_conv` }).apply(x) as T;
-  h = L.batchNormalization({ name: `${name}_bn` }).apply(h) as T;
+  h = batchNormalization({ name: `${name}_bn` }).apply(h) as T;
   return activation === "linear" ? h : (L.activation({ activation, name: `${name}_${activation}` }).apply(h) as T);
 }
 
 function smallCnn(input: T): T {
   let h = conv2d({ filters: 16, kernelSize: 3, padding: "same", name: "conv1" }).apply(input) as T;
-  h = L.batchNormalization({ name: "bn1" }).apply(h) as T;
+  h = batchNormalization({ name: "bn1" }).apply(h) as T;
   h = L.activation({ activation: "relu", name: "relu1" }).apply(h) as T;
   h = L.maxPooling2d({ poolSize: 2, name: "pool1" }).apply(h) as T;
   h = conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu", name: "conv2" }).apply(h) as T;
@@ -152,7 +152,7 @@ function mbConv(x: T, expand: number, kernelSize: number, strides: number, filte
   let h = x;
   if (expand !== 1) h = convBn(h, inChannels * expand, 1, 1, "swish", `${name}_expand`);
   h = L.depthwiseConv2d({ kernelSize, strides, padding: "same", useBias: false, name: `${name}_dw` }).apply(h) as T;
-  h = L.batchNormalization({ name: `${name}_dw_bn` }).apply(h) as T;
+  h = batchNormalization({ name: `${name}_dw_bn` }).apply(h) as T;
   h = L.activation({ activation: "swish", name: `${name}_dw_swish` }).apply(h) as T;
   const channels = h.shape[3] as number;
   const squeezed = Math.max(1, Math.floor(inChannels / 4));
@@ -191,21 +191,21 @@ function invertedResidual(x: T, expand: number, strides: number, filters: number
   let h = x;
   if (expand !== 1) {
     h = conv2d({ filters: inChannels * expand, kernelSize: 1, useBias: false, name: `${name}_expand` }).apply(h) as T;
-    h = L.batchNormalization({ name: `${name}_expand_bn` }).apply(h) as T;
+    h = batchNormalization({ name: `${name}_expand_bn` }).apply(h) as T;
     h = L.activation({ activation: "relu6", name: `${name}_expand_relu6` }).apply(h) as T;
   }
   h = L.depthwiseConv2d({ kernelSize: 3, strides, padding: "same", useBias: false, name: `${name}_dw` }).apply(h) as T;
-  h = L.batchNormalization({ name: `${name}_dw_bn` }).apply(h) as T;
+  h = batchNormalization({ name: `${name}_dw_bn` }).apply(h) as T;
   h = L.activation({ activation: "relu6", name: `${name}_dw_relu6` }).apply(h) as T;
   h = conv2d({ filters, kernelSize: 1, useBias: false, name: `${name}_project` }).apply(h) as T;
-  h = L.batchNormalization({ name: `${name}_project_bn` }).apply(h) as T;
+  h = batchNormalization({ name: `${name}_project_bn` }).apply(h) as T;
   if (strides === 1 && inChannels === filters) h = L.add({ name: `${name}_add` }).apply([h, x]) as T;
   return h;
 }
 
 function mobileNetV2(input: T): T {
   let h = conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false, name: "stem_conv" }).apply(input) as T;
-  h = L.batchNormalization({ name: "stem_bn" }).apply(h) as T;
+  h = batchNormalization({ name: "stem_bn" }).apply(h) as T;
   h = L.activation({ activation: "relu6", name: "stem_relu6" }).apply(h) as T;
   const stages: Array<[number, number, number, number]> = [
     [1, 16, 1, 1],
@@ -220,7 +220,7 @@ function mobileNetV2(input: T): T {
     for (let i = 0; i < repeats; i++) h = invertedResidual(h, expand, i === 0 ? stride : 1, filters, `block${s + 1}_${i + 1}`);
   });
   h = conv2d({ filters: 1280, kernelSize: 1, useBias: false, name: "top_conv" }).apply(h) as T;
-  h = L.batchNormalization({ name: "top_bn" }).apply(h) as T;
+  h = batchNormalization({ name: "top_bn" }).apply(h) as T;
   h = L.activation({ activation: "relu6", name: "top_relu6" }).apply(h) as T;
   return L.globalAveragePooling2d({ name: "global_pool" }).apply(h) as T;
 }
